@@ -1,0 +1,244 @@
+package org.tcpferry.sys;
+
+import com.sun.jna.Native;
+import java.io.Closeable;
+import java.net.InetSocketAddress;
+
+/**
+ * One socket file descriptor and the flow it carries, with one method per libc call made on it.
+ * Every method checks the result once and turns errno into a {@link SyscallException} whose
+ * message names the call, its arguments and the flow ({@link #describe}).
+ *
+ * <p>A NativeSocket either owns its descriptor ({@link #open}, {@link #accept}) or adopts one
+ * that somebody else opened ({@link #adopt}); {@link #close} closes it in both cases. It is not
+ * thread-safe: one thread at a time acts on a socket.
+ */
+public final class NativeSocket implements Closeable {
+    private final int fd;
+    private String flow;
+    private boolean closed;
+
+    private NativeSocket(int fd, String flow) {
+        this.fd = fd;
+        this.flow = flow;
+    }
+
+    /** socket(2) with SOCK_CLOEXEC, so that no child process inherits a held connection. */
+    public static NativeSocket open(int family, int type, int protocol) throws SyscallException {
+        int fd = LibC.socket(family, type | LibC.SOCK_CLOEXEC, protocol);
+        if (fd < 0) {
+            throw SyscallException.of("socket(" + familyName(family) + ", type " + type + ", protocol " + protocol + ")",
+                    Native.getLastError());
+        }
+        return new NativeSocket(fd, null);
+    }
+
+    /** A blocking TCP socket of {@code family} ({@link LibC#AF_INET} or {@link LibC#AF_INET6}). */
+    public static NativeSocket tcp(int family) throws SyscallException {
+        return open(family, LibC.SOCK_STREAM, LibC.IPPROTO_TCP);
+    }
+
+    /** Wraps a descriptor opened elsewhere (a pidfd_getfd duplicate, an inherited fd). */
+    public static NativeSocket adopt(int fd, String flow) {
+        return new NativeSocket(fd, flow);
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** Names the flow in every later error, e.g. {@code 10.0.0.2:5000->10.0.0.1:40000}. */
+    public NativeSocket describe(String flow) {
+        this.flow = flow;
+        return this;
+    }
+
+    public String flow() {
+        return flow;
+    }
+
+    public void bind(InetSocketAddress address) throws SyscallException {
+        byte[] sa = SockAddr.encode(address);
+        if (LibC.bind(fd, sa, sa.length) < 0) {
+            throw fail("bind", SockAddr.format(address));
+        }
+    }
+
+    /** A blocking connect(2); in repair mode it moves the socket to ESTABLISHED without a SYN. */
+    public void connect(InetSocketAddress address) throws SyscallException {
+        byte[] sa = SockAddr.encode(address);
+        if (LibC.connect(fd, sa, sa.length) < 0) {
+            throw fail("connect", SockAddr.format(address));
+        }
+    }
+
+    /** connect(AF_UNSPEC): in repair mode a silent move to CLOSE; otherwise the kernel sends RST. */
+    public void disconnect() throws SyscallException {
+        byte[] sa = SockAddr.unspecified();
+        if (LibC.connect(fd, sa, sa.length) < 0) {
+            throw fail("connect", "AF_UNSPEC");
+        }
+    }
+
+    public void listen(int backlog) throws SyscallException {
+        if (LibC.listen(fd, backlog) < 0) {
+            throw fail("listen", Integer.toString(backlog));
+        }
+    }
+
+    public NativeSocket accept() throws SyscallException {
+        int child = LibC.accept4(fd, null, null, LibC.SOCK_CLOEXEC);
+        if (child < 0) {
+            throw fail("accept4", "SOCK_CLOEXEC");
+        }
+        return new NativeSocket(child, null);
+    }
+
+    public InetSocketAddress localAddress() throws SyscallException {
+        byte[] sa = new byte[SockAddr.MAX_LEN];
+        int[] len = {sa.length};
+        if (LibC.getsockname(fd, sa, len) < 0) {
+            throw fail("getsockname", "");
+        }
+        return SockAddr.decode(sa, len[0]);
+    }
+
+    public InetSocketAddress remoteAddress() throws SyscallException {
+        byte[] sa = new byte[SockAddr.MAX_LEN];
+        int[] len = {sa.length};
+        if (LibC.getpeername(fd, sa, len) < 0) {
+            throw fail("getpeername", "");
+        }
+        return SockAddr.decode(sa, len[0]);
+    }
+
+    public int getInt(SockOpt option) throws SyscallException {
+        byte[] value = new byte[4];
+        int[] len = {4};
+        if (LibC.getsockopt(fd, option.level, option.number, value, len) < 0) {
+            throw fail("getsockopt", option.name());
+        }
+        return (value[0] & 0xff) | (value[1] & 0xff) << 8 | (value[2] & 0xff) << 16 | (value[3] & 0xff) << 24;
+    }
+
+    public void setInt(SockOpt option, int value) throws SyscallException {
+        byte[] raw = {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)};
+        if (LibC.setsockopt(fd, option.level, option.number, raw, 4) < 0) {
+            throw fail("setsockopt", option.name() + ", " + value);
+        }
+    }
+
+    /** getsockopt(2) of a struct; returns the bytes the kernel wrote (possibly fewer than asked). */
+    public byte[] getBytes(SockOpt option, int maxLength) throws SyscallException {
+        byte[] value = new byte[maxLength];
+        int[] len = {maxLength};
+        if (LibC.getsockopt(fd, option.level, option.number, value, len) < 0) {
+            throw fail("getsockopt", option.name() + ", " + maxLength + " bytes");
+        }
+        return len[0] == maxLength ? value : java.util.Arrays.copyOf(value, len[0]);
+    }
+
+    public void setBytes(SockOpt option, byte[] value) throws SyscallException {
+        if (LibC.setsockopt(fd, option.level, option.number, value, value.length) < 0) {
+            throw fail("setsockopt", option.name() + ", " + value.length + " bytes");
+        }
+    }
+
+    /** send(2) of {@code buf[0..len)}; returns the count sent. */
+    public int send(byte[] buf, int len, int flags) throws SyscallException {
+        long n = LibC.send(fd, buf, len, flags);
+        if (n < 0) {
+            throw fail("send", len + " bytes, flags 0x" + Integer.toHexString(flags));
+        }
+        return (int) n;
+    }
+
+    /** recv(2) into {@code buf[0..len)}; returns the count received, 0 at end of stream. */
+    public int recv(byte[] buf, int len, int flags) throws SyscallException {
+        long n = LibC.recv(fd, buf, len, flags);
+        if (n < 0) {
+            throw fail("recv", len + " bytes, flags 0x" + Integer.toHexString(flags));
+        }
+        return (int) n;
+    }
+
+    public int sendTo(byte[] buf, int len, InetSocketAddress to) throws SyscallException {
+        byte[] sa = SockAddr.encode(to);
+        long n = LibC.sendto(fd, buf, len, 0, sa, sa.length);
+        if (n < 0) {
+            throw fail("sendto", len + " bytes to " + SockAddr.format(to));
+        }
+        return (int) n;
+    }
+
+    public void shutdown(int how) throws SyscallException {
+        if (LibC.shutdown(fd, how) < 0) {
+            throw fail("shutdown", how == LibC.SHUT_WR ? "SHUT_WR" : Integer.toString(how));
+        }
+    }
+
+    /** An ioctl(2) that reads one int, such as SIOCINQ; {@code name} is the request's C name. */
+    public int ioctlInt(long request, String name) throws SyscallException {
+        int[] value = new int[1];
+        if (LibC.ioctl(fd, request, value) < 0) {
+            throw fail("ioctl", name);
+        }
+        return value[0];
+    }
+
+    /** poll(2) on this socket alone; returns revents, 0 on timeout. */
+    public int poll(short events, int timeoutMillis) throws SyscallException {
+        byte[] pollfd = new byte[8];
+        pollfd[0] = (byte) fd;
+        pollfd[1] = (byte) (fd >>> 8);
+        pollfd[2] = (byte) (fd >>> 16);
+        pollfd[3] = (byte) (fd >>> 24);
+        pollfd[4] = (byte) events;
+        pollfd[5] = (byte) (events >>> 8);
+        int n;
+        do {
+            n = LibC.poll(pollfd, 1, timeoutMillis);
+        } while (n < 0 && Native.getLastError() == Errno.EINTR);
+        if (n < 0) {
+            throw fail("poll", "events 0x" + Integer.toHexString(events) + ", " + timeoutMillis + " ms");
+        }
+        return n == 0 ? 0 : (pollfd[6] & 0xff) | (pollfd[7] & 0xff) << 8;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** close(2), once; later calls do nothing. */
+    @Override
+    public void close() throws SyscallException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (LibC.close(fd) < 0) {
+            throw fail("close", "");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "fd " + fd + (flow == null ? "" : " " + flow);
+    }
+
+    private SyscallException fail(String call, String args) {
+        int errno = Native.getLastError();
+        String what = call + "(fd " + fd + (args.isEmpty() ? "" : ", " + args) + ")" + (flow == null ? "" : " on " + flow);
+        return SyscallException.of(what, errno);
+    }
+
+    static String familyName(int family) {
+        switch (family) {
+            case LibC.AF_INET: return "AF_INET";
+            case LibC.AF_INET6: return "AF_INET6";
+            case LibC.AF_NETLINK: return "AF_NETLINK";
+            case LibC.AF_UNIX: return "AF_UNIX";
+            default: return "family " + family;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package org.tcpferry.sys;
+
+import static org.tcpferry.sys.LibC.*;
+
+/** A socket option: its level, number and C name, so that errors can say which option failed. */
+public enum SockOpt {
+    SO_REUSEADDR(SOL_SOCKET, LibC.SO_REUSEADDR),
+    SO_ERROR(SOL_SOCKET, LibC.SO_ERROR),
+    SO_SNDBUF(SOL_SOCKET, LibC.SO_SNDBUF),
+    SO_RCVBUF(SOL_SOCKET, LibC.SO_RCVBUF),
+    SO_KEEPALIVE(SOL_SOCKET, LibC.SO_KEEPALIVE),
+    SO_REUSEPORT(SOL_SOCKET, LibC.SO_REUSEPORT),
+    SO_SNDBUFFORCE(SOL_SOCKET, LibC.SO_SNDBUFFORCE),
+    SO_RCVBUFFORCE(SOL_SOCKET, LibC.SO_RCVBUFFORCE),
+    SO_MARK(SOL_SOCKET, LibC.SO_MARK),
+    IP_HDRINCL(SOL_IP, LibC.IP_HDRINCL),
+    IP_TRANSPARENT(SOL_IP, LibC.IP_TRANSPARENT),
+    IPV6_V6ONLY(SOL_IPV6, LibC.IPV6_V6ONLY),
+    IPV6_TRANSPARENT(SOL_IPV6, LibC.IPV6_TRANSPARENT),
+    TCP_NODELAY(SOL_TCP, LibC.TCP_NODELAY),
+    TCP_MAXSEG(SOL_TCP, LibC.TCP_MAXSEG),
+    TCP_KEEPIDLE(SOL_TCP, LibC.TCP_KEEPIDLE),
+    TCP_KEEPINTVL(SOL_TCP, LibC.TCP_KEEPINTVL),
+    TCP_KEEPCNT(SOL_TCP, LibC.TCP_KEEPCNT),
+    TCP_INFO(SOL_TCP, LibC.TCP_INFO),
+    TCP_USER_TIMEOUT(SOL_TCP, LibC.TCP_USER_TIMEOUT),
+    TCP_REPAIR(SOL_TCP, LibC.TCP_REPAIR),
+    TCP_REPAIR_QUEUE(SOL_TCP, LibC.TCP_REPAIR_QUEUE),
+    TCP_QUEUE_SEQ(SOL_TCP, LibC.TCP_QUEUE_SEQ),
+    TCP_REPAIR_OPTIONS(SOL_TCP, LibC.TCP_REPAIR_OPTIONS),
+    TCP_TIMESTAMP(SOL_TCP, LibC.TCP_TIMESTAMP),
+    TCP_REPAIR_WINDOW(SOL_TCP, LibC.TCP_REPAIR_WINDOW);
+
+    public final int level;
+    public final int number;
+
+    SockOpt(int level, int number) {
+        this.level = level;
+        this.number = number;
+    }
+}
