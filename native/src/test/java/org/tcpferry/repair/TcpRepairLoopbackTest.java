@@ -1,0 +1,163 @@
+package org.tcpferry.repair;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.tcpferry.repair.Loopback.*;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.tcpferry.sys.LibC;
+import org.tcpferry.sys.NativeSocket;
+import org.tcpferry.sys.SockAddr;
+import org.tcpferry.sys.SockOpt;
+import org.tcpferry.sys.SyscallException;
+
+/**
+ * The repair engine on real loopback sockets of this process's network namespace. Needs
+ * CAP_NET_ADMIN (root): without it these tests fail, they do not skip.
+ */
+class TcpRepairLoopbackTest {
+    @BeforeAll
+    static void requireNetAdmin() {
+        RootRequirement.check();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"127.0.0.1", "::1"})
+    void dumpRestoreAndConformCarryEveryByteBothWays(String host) throws Exception {
+        NativeSocket[] pair = pair(host);
+        NativeSocket original = pair[0];
+        NativeSocket peer = pair[1];
+        int originalFd = original.fd();
+        original.setInt(SockOpt.TCP_NODELAY, 1);
+        original.setInt(SockOpt.TCP_USER_TIMEOUT, 7000);
+
+        byte[] unreadByOriginal = randomBytes(100_000, 1);
+        byte[] queuedByOriginal = randomBytes(50_000, 2);
+        sendAll(peer, unreadByOriginal);
+        sendAll(original, queuedByOriginal);
+        Thread.sleep(50);
+
+        InetSocketAddress localBefore = original.localAddress();
+        ConnectionState state = TcpRepair.dump(original);
+        TcpRepair.detach(original);
+        assertThat(state.local()).isEqualTo(localBefore);
+        assertThat(state.received()).isEqualTo(unreadByOriginal);
+        assertThat(state.unacked().length + state.unsent().length).isLessThanOrEqualTo(queuedByOriginal.length);
+        assertThat(state.options().noDelay()).isTrue();
+        assertThat(state.options().userTimeoutMillis()).isEqualTo(7000);
+
+        // The copy takes over: it holds what the original had not read, and the peer goes on.
+        NativeSocket copy = TcpRepair.restore(state, RestoreOptions.plain());
+        byte[] sentDuringHold = randomBytes(30_000, 3);
+        sendAll(peer, sentDuringHold);
+        assertThat(readExactly(peer, queuedByOriginal.length, 2000)).isEqualTo(queuedByOriginal);
+        byte[] copyRead = readExactly(copy, unreadByOriginal.length + sentDuringHold.length, 2000);
+        assertThat(copyRead).isEqualTo(concat(unreadByOriginal, sentDuringHold));
+        TcpInfo copyInfo = TcpInfo.of(copy);
+        assertThat(copyInfo.state()).isEqualTo(TcpState.ESTABLISHED);
+
+        // Hand back: the copy's final state (with what it read put back) conforms the original.
+        byte[] sentAfterHold = randomBytes(20_000, 4);
+        sendAll(peer, sentAfterHold);
+        Thread.sleep(50);
+        ConnectionState fin = TcpRepair.dump(copy);
+        TcpRepair.closeSilently(copy);
+        ConnectionState handBack = fin.withReceived(concat(copyRead, fin.received()));
+        TcpRepair.conformInPlace(original, handBack);
+
+        assertThat(original.fd()).isEqualTo(originalFd);
+        assertThat(readExactly(original, handBack.received().length, 2000))
+                .isEqualTo(concat(unreadByOriginal, sentDuringHold, sentAfterHold));
+        byte[] after = randomBytes(10_000, 5);
+        sendAll(original, after);
+        assertThat(readExactly(peer, after.length, 2000)).isEqualTo(after);
+        assertThat(original.getInt(SockOpt.SO_ERROR)).isZero();
+        assertThat(peer.getInt(SockOpt.SO_ERROR)).isZero();
+        assertThat(original.getInt(SockOpt.TCP_USER_TIMEOUT)).isEqualTo(7000);
+        original.close();
+        peer.close();
+    }
+
+    @Test
+    void optionsSurviveRestore() throws Exception {
+        NativeSocket[] pair = pair("127.0.0.1");
+        TcpInfo before = TcpInfo.of(pair[0]);
+        ConnectionState state = TcpRepair.dump(pair[0]);
+        TcpRepair.detach(pair[0]);
+        try (NativeSocket copy = TcpRepair.restore(state, RestoreOptions.plain())) {
+            TcpInfo after = TcpInfo.of(copy);
+            assertThat(after.options()).isEqualTo(before.options());
+            assertThat(after.sndWscale()).isEqualTo(before.sndWscale());
+            assertThat(after.rcvWscale()).isEqualTo(before.rcvWscale());
+            // Loopback's MSS clamp (65483) is above what TCP_MAXSEG accepts (32767), so the MSS
+            // itself is compared on a 1500-byte veth in the namespace tests instead.
+            assertThat(state.mssClamp()).isEqualTo(65483);
+            assertThat(after.timestamps()).isTrue();
+            assertThat(after.sack()).isTrue();
+            assertThat(after.windowScaling()).isTrue();
+        }
+        pair[0].close();
+        pair[1].close();
+    }
+
+    @Test
+    void peerFinDuringTheHoldBecomesEofAfterAllData() throws Exception {
+        NativeSocket[] pair = pair("127.0.0.1");
+        NativeSocket original = pair[0];
+        NativeSocket peer = pair[1];
+        ConnectionState state = TcpRepair.dump(original);
+        TcpRepair.detach(original);
+        NativeSocket copy = TcpRepair.restore(state, RestoreOptions.plain());
+        byte[] last = randomBytes(5000, 9);
+        sendAll(peer, last);
+        peer.shutdown(LibC.SHUT_WR);
+        Thread.sleep(100);
+        assertThat(TcpInfo.of(copy).state()).isEqualTo(TcpState.CLOSE_WAIT);
+
+        ConnectionState fin = TcpRepair.dump(copy);
+        TcpRepair.closeSilently(copy);
+        assertThat(fin.state()).isEqualTo(TcpState.CLOSE_WAIT);
+        TcpRepair.conformInPlace(original, fin);
+        assertThat(readExactly(original, last.length, 2000)).isEqualTo(last);
+        assertEof(original, 2000);
+        assertThat(TcpInfo.of(original).state()).isEqualTo(TcpState.CLOSE_WAIT);
+        // The original can still answer and close; the peer gets the data and the FIN.
+        sendAll(original, "bye".getBytes());
+        original.shutdown(LibC.SHUT_WR);
+        assertThat(readExactly(peer, 3, 2000)).isEqualTo("bye".getBytes());
+        assertEof(peer, 2000);
+        original.close();
+        peer.close();
+    }
+
+    @Test
+    void listenSocketIsRefusedAndUnchanged() throws Exception {
+        try (NativeSocket listener = NativeSocket.tcp(LibC.AF_INET)) {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            listener.listen(4);
+            assertThatThrownBy(() -> TcpRepair.dump(listener))
+                    .isInstanceOf(UnsupportedStateException.class)
+                    .hasMessageContaining("LISTEN");
+            assertThat(TcpInfo.of(listener).state()).isEqualTo(TcpState.LISTEN);
+            // Still accepting: nothing changed.
+            try (NativeSocket client = NativeSocket.tcp(LibC.AF_INET)) {
+                client.connect(listener.localAddress());
+                listener.accept().close();
+            }
+        }
+    }
+
+    @Test
+    void unknownDescriptorIsAClearError() {
+        NativeSocket bogus = NativeSocket.adopt(987_654, "test flow");
+        assertThatThrownBy(() -> TcpRepair.dump(bogus))
+                .isInstanceOf(SyscallException.BadDescriptorException.class)
+                .hasMessageContaining("fd 987654")
+                .hasMessageContaining("EBADF");
+    }
+}
