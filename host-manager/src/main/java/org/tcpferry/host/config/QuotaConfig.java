@@ -1,0 +1,37 @@
+package org.tcpferry.host.config;
+
+/**
+ * How much a held connection may spool. When a connection's spool is full the copy stops
+ * reading, so its receive window closes and the peer waits (or gives up, if it has a user timeout).
+ *
+ * @param connectionSpoolBytes most bytes spooled for one connection
+ * @param domainSpoolBytes most bytes spooled for all connections of one domain
+ * @param memoryPerConnectionBytes bytes kept in memory before a connection's spool moves to a file
+ * @param spoolDir where spool files live (created 0700 if absent)
+ */
+public record QuotaConfig(Long connectionSpoolBytes, Long domainSpoolBytes, Long memoryPerConnectionBytes,
+        String spoolDir) {
+
+    public static final long MIB = 1024L * 1024;
+
+    public QuotaConfig {
+        connectionSpoolBytes = positive(connectionSpoolBytes, 64 * MIB, "connectionSpoolBytes");
+        domainSpoolBytes = positive(domainSpoolBytes, 1024 * MIB, "domainSpoolBytes");
+        memoryPerConnectionBytes = positive(memoryPerConnectionBytes, 8 * MIB, "memoryPerConnectionBytes");
+        spoolDir = spoolDir == null ? "/var/lib/tcpferry/spool" : spoolDir;
+    }
+
+    public static QuotaConfig defaults() {
+        return new QuotaConfig(null, null, null, null);
+    }
+
+    private static Long positive(Long value, long fallback, String name) {
+        if (value == null) {
+            return fallback;
+        }
+        if (value < 0) {
+            throw new IllegalArgumentException("quotas." + name + " must not be negative: " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,283 @@
+package org.tcpferry.host.hold;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.protocol.FlowKey;
+import org.tcpferry.repair.ConnectionState;
+import org.tcpferry.repair.RestoreOptions;
+import org.tcpferry.repair.TcpRepair;
+import org.tcpferry.sys.Errno;
+import org.tcpferry.sys.LibC;
+import org.tcpferry.sys.NativeSocket;
+import org.tcpferry.sys.SyscallException;
+
+/**
+ * One guest connection the host holds: the copy socket, restored from the guest's state, and the
+ * spool of what the peer sent since. Methods that touch the socket or spool run on the
+ * namespace's {@link CopyLoop} thread only; the fields status reads are volatile.
+ *
+ * <p>The copy never sends FIN or RST: it is only ever closed through
+ * {@link TcpRepair#closeSilently}, and only after its flow is no longer steered to it.
+ */
+public final class HeldConnection {
+    private static final Logger log = LoggerFactory.getLogger(HeldConnection.class);
+
+    private final String domain;
+    private final FlowKey flow;
+    private final byte[] token;
+    private final Instant since;
+    private final SpoolQuota quota;
+    private final Spool spool;
+    private final long bytesToPeer;
+    private final RestoreOptions restoreOptions;
+
+    private NativeSocket copy;
+    /** The state the copy was (last) restored from, without the spool's bytes. */
+    private ConnectionState restoredFrom;
+    /** The copy's state at release, as dumped, before the spool is prepended. */
+    private ConnectionState dumped;
+
+    private volatile HoldState state = HoldState.RESTORING;
+    private volatile PeerState peer = PeerState.OPEN;
+    private volatile boolean windowClosedByQuota;
+    private volatile long bytesFromPeer;
+    private volatile String error = "";
+    private volatile Object releaser;
+
+    public HeldConnection(String domain, ConnectionState handedOff, byte[] token, SpoolQuota quota, Spool spool,
+            RestoreOptions restoreOptions) {
+        this.domain = domain;
+        this.flow = FlowKey.of(handedOff);
+        this.token = token.clone();
+        this.since = Instant.now();
+        this.quota = quota;
+        this.spool = spool;
+        this.restoredFrom = handedOff;
+        this.bytesToPeer = (long) handedOff.unacked().length + handedOff.unsent().length;
+        this.restoreOptions = restoreOptions;
+    }
+
+    // ---- loop thread ----
+
+    /** Creates the copy socket (RESTORING); the caller steers the flow only after this returns. */
+    void restore() throws IOException {
+        copy = TcpRepair.restore(restoredFrom, restoreOptions);
+        copy.describe(flow.toString());
+        log.info("event=copy_restored domain={} flow={} state={}", domain, flow, state);
+    }
+
+    /** The copy exists and its flow is steered: start holding. */
+    void startHolding(CopyLoop loop) {
+        state = HoldState.HOLDING;
+        loop.watch(this);
+        log.info("event=holding domain={} flow={} state={}", domain, flow, state);
+    }
+
+    int copyFd() {
+        return copy.fd();
+    }
+
+    /** Whether the loop should ask for POLLIN: holding, peer still open, and spool room left. */
+    boolean readInterest() {
+        if (state != HoldState.HOLDING || peer != PeerState.OPEN) {
+            return false;
+        }
+        boolean room = quota.room(spool.size()) > 0;
+        if (room == windowClosedByQuota) {
+            windowClosedByQuota = !room;
+            log.info("event={} domain={} flow={} spooled={}", room ? "window_reopened" : "window_closed_quota",
+                    domain, flow, spool.size());
+        }
+        return room;
+    }
+
+    /**
+     * Reads what the copy has, up to {@code budget} bytes and the spool quota.
+     * @return false when the copy will never be readable again (reset, lost)
+     */
+    boolean onReady(int revents, byte[] buffer, int budget) {
+        try {
+            int total = 0;
+            while (total < budget && peer == PeerState.OPEN) {
+                long room = quota.room(spool.size());
+                if (room == 0) {
+                    break;
+                }
+                int want = (int) Math.min(buffer.length, room);
+                int n;
+                try {
+                    n = copy.recv(buffer, want, LibC.MSG_DONTWAIT);
+                } catch (SyscallException.WouldBlockException drained) {
+                    break;
+                }
+                if (n == 0) {
+                    peer = PeerState.FIN;
+                    log.info("event=peer_fin domain={} flow={} spooled={} state={}", domain, flow, spool.size(), state);
+                    break;
+                }
+                spool.append(buffer, 0, n);
+                quota.take(n);
+                bytesFromPeer += n;
+                total += n;
+            }
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ECONNRESET) {
+                peer = PeerState.RESET;
+                log.info("event=peer_reset domain={} flow={} spooled={} state={}", domain, flow, spool.size(), state);
+            } else {
+                peer = PeerState.LOST;
+                error = e.getMessage();
+                log.warn("event=peer_lost domain={} flow={} state={} error=\"{}\"", domain, flow, state, e.getMessage());
+            }
+            return false;
+        } catch (IOException e) {
+            state = HoldState.FAILED;
+            error = "spool: " + e.getMessage();
+            log.error("event=spool_failed domain={} flow={} state={} error=\"{}\"", domain, flow, state, e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * The release, after the flow is unsteered: stop reading, dump the copy, close it silently.
+     * @return the final state with every spooled byte in front of the dumped receive queue, or null
+     *     if the peer reset the connection (nothing to carry)
+     */
+    ConnectionState stopAndDump(CopyLoop loop) throws IOException {
+        loop.unwatch(this);
+        if (peer == PeerState.RESET || peer == PeerState.LOST) {
+            closeCopy();
+            return null;
+        }
+        dumped = TcpRepair.dump(copy);
+        closeCopy();
+        byte[] spooled = spool.readAll();
+        byte[] kernel = dumped.received();
+        byte[] all = new byte[spooled.length + kernel.length];
+        System.arraycopy(spooled, 0, all, 0, spooled.length);
+        System.arraycopy(kernel, 0, all, spooled.length, kernel.length);
+        return dumped.withReceived(all);
+    }
+
+    /**
+     * A release was aborted: a new copy from the dumped state (its kernel receive queue only; the
+     * spool is kept and stays in front), steered again by the caller after this returns.
+     */
+    void restoreAfterAbort() throws IOException {
+        if (dumped != null) {
+            restoredFrom = dumped;
+            dumped = null;
+            restore();
+        }
+    }
+
+    /** Frees the copy (silently) and the spool; the flow must already be unsteered. */
+    void discard(CopyLoop loop) {
+        loop.unwatch(this);
+        try {
+            closeCopy();
+        } catch (IOException e) {
+            error = e.getMessage();
+            log.error("event=copy_close_failed domain={} flow={} error=\"{}\"", domain, flow, e.getMessage());
+        }
+        long spooled = spool.size();
+        try {
+            spool.close();
+        } catch (IOException e) {
+            log.error("event=spool_close_failed domain={} flow={} error=\"{}\"", domain, flow, e.getMessage());
+        }
+        quota.give(spooled);
+    }
+
+    /** After a failed dump: the copy goes on as it was (repair off, no window probe). */
+    void leaveRepairIfOpen() throws SyscallException {
+        if (copy != null && !copy.isClosed()) {
+            TcpRepair.resume(copy);
+        }
+    }
+
+    private void closeCopy() throws SyscallException {
+        if (copy != null && !copy.isClosed()) {
+            TcpRepair.closeSilently(copy);
+            copy = null;
+        }
+    }
+
+    // ---- any thread ----
+
+    public String domain() {
+        return domain;
+    }
+
+    public FlowKey flow() {
+        return flow;
+    }
+
+    /** The token issued at handoff (a copy). */
+    public byte[] token() {
+        return token.clone();
+    }
+
+    public HoldState state() {
+        return state;
+    }
+
+    void state(HoldState next, String why) {
+        HoldState previous = state;
+        state = next;
+        log.info("event=hold_state domain={} flow={} from={} state={} why=\"{}\"", domain, flow, previous, next, why);
+    }
+
+    void fail(String why) {
+        error = why;
+        state(HoldState.FAILED, why);
+    }
+
+    public PeerState peer() {
+        return peer;
+    }
+
+    /** "open", or "closed: quota" while the spool is full and the copy does not read. */
+    public String window() {
+        return windowClosedByQuota ? "closed: quota" : "open";
+    }
+
+    public long bytesFromPeer() {
+        return bytesFromPeer;
+    }
+
+    /** Bytes the guest had queued for the peer when it handed the connection over. */
+    public long bytesToPeer() {
+        return bytesToPeer;
+    }
+
+    public long bytesOnDisk() {
+        return spool.bytesOnDisk();
+    }
+
+    public Duration age() {
+        return Duration.between(since, Instant.now());
+    }
+
+    public String error() {
+        return error;
+    }
+
+    /** Who asked for the pending release (a channel), so that its loss can abort the release. */
+    public Object releaser() {
+        return releaser;
+    }
+
+    void releaser(Object who) {
+        releaser = who;
+    }
+
+    @Override
+    public String toString() {
+        return "HeldConnection[" + domain + " " + flow + " " + state + "]";
+    }
+}

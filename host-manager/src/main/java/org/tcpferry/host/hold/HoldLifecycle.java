@@ -1,0 +1,157 @@
+package org.tcpferry.host.hold;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.repair.ConnectionState;
+import org.tcpferry.repair.TcpRepair;
+
+/**
+ * The steps of a held connection's life, in the order that keeps the peer from ever seeing a
+ * reset (kernel-notes item 13): the copy exists before its flow is steered to it, and the flow is
+ * unsteered before the copy is dumped and closed. Socket work runs on the namespace's
+ * {@link CopyLoop}; steering goes through its {@link org.tcpferry.host.steer.SteeringBatcher}.
+ * Every method is asynchronous and leaves the connection in a named {@link HoldState}.
+ */
+public final class HoldLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(HoldLifecycle.class);
+
+    private HoldLifecycle() {
+    }
+
+    /** RESTORING -> (copy restored, flow steered) -> HOLDING. On failure: FAILED, copy closed, record removed. */
+    public static CompletableFuture<Void> hold(DomainHolds domain, HeldConnection held) {
+        CopyLoop loop = domain.runtime().loop();
+        String bridge = domain.config().bridge();
+        return loop.submit(() -> {
+            held.restore();
+            return null;
+        }).thenCompose(v -> domain.runtime().batcher().steer(bridge, List.of(held.flow())))
+                .thenCompose(v -> loop.submit(() -> {
+                    held.startHolding(loop);
+                    return (Void) null;
+                }))
+                .whenComplete((v, error) -> {
+                    if (error != null) {
+                        giveUp(domain, held, "hold failed: " + cause(error).getMessage());
+                    }
+                });
+    }
+
+    /**
+     * HOLDING -> RELEASING: unsteer, stop reading, dump, close the copy silently.
+     * @return the final state with the spool in front of the received queue; null if the peer reset
+     */
+    public static CompletableFuture<ConnectionState> release(DomainHolds domain, HeldConnection held, Object requester) {
+        CopyLoop loop = domain.runtime().loop();
+        held.releaser(requester);
+        held.state(HoldState.RELEASING, "release requested");
+        return domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
+                .thenCompose(v -> loop.submit(() -> held.stopAndDump(loop)))
+                .exceptionallyCompose(error -> resumeAfterFailedRelease(domain, held, error));
+    }
+
+    /** RELEASING -> RELEASED: the guest has the connection; free the spool and forget the record. */
+    public static CompletableFuture<Void> confirm(DomainHolds domain, HeldConnection held) {
+        CopyLoop loop = domain.runtime().loop();
+        return loop.submit(() -> {
+            held.discard(loop);
+            held.state(HoldState.RELEASED, "release confirmed");
+            domain.remove(held);
+            return null;
+        });
+    }
+
+    /**
+     * RELEASING -> HOLDING: the guest could not take the connection back. A new copy is restored
+     * from the final state and steered again; the spool is kept, so nothing is lost. A connection
+     * the peer reset has nothing to hold: it is dropped.
+     */
+    public static CompletableFuture<Void> abort(DomainHolds domain, HeldConnection held, String why) {
+        CopyLoop loop = domain.runtime().loop();
+        if (held.peer() == PeerState.RESET || held.peer() == PeerState.LOST) {
+            return loop.submit(() -> {
+                held.discard(loop);
+                held.state(HoldState.RELEASED, why + "; peer had " + held.peer() + ", nothing to hold");
+                domain.remove(held);
+                return null;
+            });
+        }
+        return loop.submit(() -> {
+            held.restoreAfterAbort();
+            return null;
+        }).thenCompose(v -> domain.runtime().batcher().steer(domain.config().bridge(), List.of(held.flow())))
+                .thenCompose(v -> loop.submit(() -> {
+                    held.releaser(null);
+                    held.startHolding(loop);
+                    log.info("event=release_aborted domain={} flow={} state={} why=\"{}\"", domain.name(), held.flow(),
+                            held.state(), why);
+                    return (Void) null;
+                }))
+                .whenComplete((v, error) -> {
+                    if (error != null) {
+                        giveUp(domain, held, "re-hold after abort failed: " + cause(error).getMessage());
+                    }
+                });
+    }
+
+    /** Unsteers and silently closes a copy in any state (daemon shutdown). The peer will time out. */
+    public static CompletableFuture<Void> drop(DomainHolds domain, HeldConnection held, String why) {
+        CopyLoop loop = domain.runtime().loop();
+        return domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
+                .thenCompose(v -> loop.submit(() -> {
+                    held.discard(loop);
+                    held.fail(why);
+                    domain.remove(held);
+                    return (Void) null;
+                }));
+    }
+
+    /**
+     * Dumping failed after the unsteer: the copy is still there (dump changes nothing when it
+     * fails), so leave repair mode, steer the flow back and keep holding; the requester sees the error.
+     */
+    private static CompletableFuture<ConnectionState> resumeAfterFailedRelease(DomainHolds domain, HeldConnection held,
+            Throwable error) {
+        CopyLoop loop = domain.runtime().loop();
+        log.error("event=release_failed domain={} flow={} error=\"{}\"", domain.name(), held.flow(),
+                cause(error).getMessage());
+        return loop.submit(() -> {
+            held.leaveRepairIfOpen();
+            return null;
+        }).thenCompose(v -> domain.runtime().batcher().steer(domain.config().bridge(), List.of(held.flow())))
+                .thenCompose(v -> loop.submit(() -> {
+                    held.releaser(null);
+                    held.startHolding(loop);
+                    return (ConnectionState) null;
+                }))
+                .handle((v, resumeError) -> {
+                    if (resumeError != null) {
+                        giveUp(domain, held, "resume after failed release failed: " + cause(resumeError).getMessage());
+                    }
+                    throw new CompletionException(cause(error));
+                });
+    }
+
+    private static void giveUp(DomainHolds domain, HeldConnection held, String why) {
+        CopyLoop loop = domain.runtime().loop();
+        domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
+                .handle((v, unsteerError) -> loop.submit(() -> {
+                    held.discard(loop);
+                    held.fail(why + (unsteerError == null ? "" : "; unsteer failed too: " + cause(unsteerError).getMessage()));
+                    domain.remove(held);
+                    return null;
+                }));
+    }
+
+    /** The exception inside CompletableFuture's wrappers. */
+    public static Throwable cause(Throwable error) {
+        while ((error instanceof CompletionException || error instanceof java.util.concurrent.ExecutionException)
+                && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+}

@@ -1,0 +1,103 @@
+package org.tcpferry.host.hold;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The bytes a copy read from the peer, in order, to be handed back to the guest at release.
+ * The first {@code memoryLimit} bytes stay in memory; the rest go to a file in the spool
+ * directory, created 0600 and deleted at {@link #close}. Limits on the total are the caller's
+ * job ({@link SpoolQuota}). Not thread-safe: the namespace's poll loop owns it.
+ */
+public final class Spool implements Closeable {
+    private final long memoryLimit;
+    private final Path dir;
+    private final String name;
+    private final ByteArrayOutputStream memory = new ByteArrayOutputStream();
+    private FileChannel file;
+    private Path filePath;
+    private long size;
+
+    /**
+     * @param dir where the overflow file goes
+     * @param name a file-name-safe label for the connection, so an operator can tell the files apart
+     */
+    public Spool(long memoryLimit, Path dir, String name) {
+        this.memoryLimit = memoryLimit;
+        this.dir = dir;
+        this.name = name;
+    }
+
+    public void append(byte[] buf, int offset, int length) throws IOException {
+        int inMemory = (int) Math.max(0, Math.min(length, memoryLimit - memory.size()));
+        memory.write(buf, offset, inMemory);
+        if (inMemory < length) {
+            ByteBuffer rest = ByteBuffer.wrap(buf, offset + inMemory, length - inMemory);
+            FileChannel channel = overflowFile();
+            while (rest.hasRemaining()) {
+                channel.write(rest);
+            }
+        }
+        size += length;
+    }
+
+    /** Total bytes spooled. */
+    public long size() {
+        return size;
+    }
+
+    /** Bytes that went to the overflow file. */
+    public long bytesOnDisk() {
+        return size - memory.size();
+    }
+
+    /** Every spooled byte in order. */
+    public byte[] readAll() throws IOException {
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException("spool of " + name + " holds " + size + " bytes, too many for one array");
+        }
+        byte[] all = new byte[(int) size];
+        byte[] head = memory.toByteArray();
+        System.arraycopy(head, 0, all, 0, head.length);
+        if (file != null) {
+            ByteBuffer tail = ByteBuffer.wrap(all, head.length, all.length - head.length);
+            long position = 0;
+            while (tail.hasRemaining()) {
+                int n = file.read(tail, position);
+                if (n < 0) {
+                    throw new IOException("spool file " + filePath + " is shorter than the " + size + " bytes written");
+                }
+                position += n;
+            }
+        }
+        return all;
+    }
+
+    /** Frees the memory and deletes the overflow file. */
+    @Override
+    public void close() throws IOException {
+        memory.reset();
+        if (file != null) {
+            file.close();
+            Files.deleteIfExists(filePath);
+            file = null;
+        }
+    }
+
+    private FileChannel overflowFile() throws IOException {
+        if (file == null) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            filePath = Files.createTempFile(dir, name + "-", ".spool",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            file = FileChannel.open(filePath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        return file;
+    }
+}

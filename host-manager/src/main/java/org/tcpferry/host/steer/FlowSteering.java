@@ -1,0 +1,222 @@
+package org.tcpferry.host.steer;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.host.config.SteeringConfig;
+import org.tcpferry.protocol.FlowKey;
+
+/**
+ * Diverts chosen flows from a guest's bridge port to the host's own stack, where the copy socket
+ * owns them (kernel-notes item 12). One instance per network namespace, owning the
+ * {@code bridge tcpferry} and {@code inet tcpferry} tables and one ip rule + route pair per family.
+ *
+ * <p>In the {@code bridge} table each bridge has a prerouting chain and two sets (IPv4, IPv6) of
+ * flows <em>from the peer to the guest</em>, keyed {@code saddr . sport . daddr . dport}. A match
+ * gets the steering mark, the bridge's own MAC as destination, and pkttype host (without which IP
+ * drops the frame as OTHERHOST). The ip rule {@code fwmark MARK lookup TABLE} with
+ * {@code local 0.0.0.0/0 dev lo} in that table delivers the packet locally. The {@code inet} table
+ * takes marked packets out of conntrack, which has never seen these connections' handshakes.
+ *
+ * <p>Every {@link #steer} and {@link #unsteer} is one {@code nft -f -} transaction. Each steer
+ * re-reads the bridge MAC and rewrites the bridge's rule with it: a bridge without a fixed MAC
+ * takes its lowest port MAC, which changes when a port leaves (kernel-notes item 12).
+ */
+public final class FlowSteering implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(FlowSteering.class);
+    private static final Pattern ETHER = Pattern.compile("link/ether ([0-9a-f:]{17})");
+    static final String TABLE = "tcpferry";
+
+    private final NamespaceShell shell;
+    private final SteeringConfig config;
+    private final Map<String, Set<FlowKey>> steeredByBridge = new HashMap<>();
+    private boolean closed;
+
+    private FlowSteering(NamespaceShell shell, SteeringConfig config) {
+        this.shell = shell;
+        this.config = config;
+    }
+
+    /** Creates the tables, ip rules and routes in {@code shell}'s namespace, replacing leftovers of a crashed run. */
+    public static FlowSteering start(NamespaceShell shell, SteeringConfig config) throws IOException {
+        FlowSteering steering = new FlowSteering(shell, config);
+        steering.removeAll(); // a previous daemon that died may have left them; its copies died with it
+        shell.nft(steering.baseTables());
+        for (String family : List.of("-4", "-6")) {
+            String any = family.equals("-4") ? "0.0.0.0/0" : "::/0";
+            shell.ip(family, "rule", "add", "fwmark", hex(config.mark()), "lookup", config.table().toString(),
+                    "priority", config.rulePriority().toString());
+            shell.ip(family, "route", "add", "local", any, "dev", "lo", "table", config.table().toString());
+        }
+        log.info("event=steering_started netns={} mark={} table={}", shell, hex(config.mark()), config.table());
+        return steering;
+    }
+
+    /** Diverts {@code flows} (guest-local -> peer-remote) arriving on {@code bridge}, in one transaction. */
+    public synchronized void steer(String bridge, Collection<FlowKey> flows) throws IOException {
+        requireOpen();
+        Set<FlowKey> steered = steeredByBridge.computeIfAbsent(bridge, b -> new HashSet<>());
+        String mac = bridgeMac(bridge);
+        StringBuilder script = new StringBuilder();
+        String chain = chainName(bridge);
+        String set4 = setName(bridge, 4);
+        String set6 = setName(bridge, 6);
+        // "add" is idempotent for tables, chains and sets; flushing the chain then re-adding the
+        // rules in the same transaction puts in the bridge's current MAC without a gap.
+        script.append("add chain bridge ").append(TABLE).append(' ').append(chain)
+                .append(" { type filter hook prerouting priority -300; policy accept; }\n");
+        script.append("add set bridge ").append(TABLE).append(' ').append(set4)
+                .append(" { type ipv4_addr . inet_service . ipv4_addr . inet_service; }\n");
+        script.append("add set bridge ").append(TABLE).append(' ').append(set6)
+                .append(" { type ipv6_addr . inet_service . ipv6_addr . inet_service; }\n");
+        script.append("flush chain bridge ").append(TABLE).append(' ').append(chain).append('\n');
+        String action = " meta mark set " + hex(config.mark()) + " ether daddr set " + mac + " meta pkttype set host";
+        script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" meta ibrname \"")
+                .append(bridge).append("\" ip saddr . tcp sport . ip daddr . tcp dport @").append(set4).append(action).append('\n');
+        script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" meta ibrname \"")
+                .append(bridge).append("\" ip6 saddr . tcp sport . ip6 daddr . tcp dport @").append(set6).append(action).append('\n');
+        List<FlowKey> fresh = new ArrayList<>();
+        for (FlowKey flow : flows) {
+            if (!steered.contains(flow)) {
+                fresh.add(flow);
+            }
+        }
+        appendElements(script, "add", bridge, fresh);
+        shell.nft(script.toString());
+        steered.addAll(fresh);
+        log.debug("event=steered netns={} bridge={} mac={} flows={}", shell, bridge, mac, fresh.size());
+    }
+
+    /** Stops diverting {@code flows}, in one transaction; flows not steered are ignored. */
+    public synchronized void unsteer(String bridge, Collection<FlowKey> flows) throws IOException {
+        requireOpen();
+        Set<FlowKey> steered = steeredByBridge.getOrDefault(bridge, Set.of());
+        List<FlowKey> present = new ArrayList<>();
+        for (FlowKey flow : flows) {
+            if (steered.contains(flow)) {
+                present.add(flow);
+            }
+        }
+        if (present.isEmpty()) {
+            return;
+        }
+        StringBuilder script = new StringBuilder();
+        appendElements(script, "delete", bridge, present);
+        shell.nft(script.toString());
+        steered.removeAll(present);
+        log.debug("event=unsteered netns={} bridge={} flows={}", shell, bridge, present.size());
+    }
+
+    /** The flows currently diverted on {@code bridge}. */
+    public synchronized Set<FlowKey> steered(String bridge) {
+        return Set.copyOf(steeredByBridge.getOrDefault(bridge, Set.of()));
+    }
+
+    /** The MAC address of {@code bridge} as the kernel reports it now. */
+    public String bridgeMac(String bridge) throws IOException {
+        String out = shell.ip("-o", "link", "show", "dev", bridge);
+        Matcher m = ETHER.matcher(out);
+        if (!m.find()) {
+            throw new IOException("no ethernet address for " + bridge + " in " + shell + ": " + out.strip());
+        }
+        return m.group(1);
+    }
+
+    /** Removes the tables, ip rules and routes. */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        removeAll();
+        steeredByBridge.clear();
+        log.info("event=steering_stopped netns={}", shell);
+    }
+
+    private void removeAll() throws IOException {
+        // "add" then "delete" in one transaction removes a table whether or not it existed.
+        shell.nft("add table bridge " + TABLE + "\ndelete table bridge " + TABLE + "\n"
+                + "add table inet " + TABLE + "\ndelete table inet " + TABLE + "\n");
+        for (String family : List.of("-4", "-6")) {
+            String rules = shell.ip(family, "rule", "show", "priority", config.rulePriority().toString());
+            for (String line : rules.split("\n")) {
+                if (line.contains("lookup " + config.table())) {
+                    shell.ip(family, "rule", "del", "fwmark", hex(config.mark()), "lookup", config.table().toString(),
+                            "priority", config.rulePriority().toString());
+                }
+            }
+            String routes = shell.ip(family, "route", "show", "table", config.table().toString());
+            if (!routes.isBlank()) {
+                shell.ip(family, "route", "flush", "table", config.table().toString());
+            }
+        }
+    }
+
+    private String baseTables() {
+        return "add table bridge " + TABLE + "\n"
+                + "add table inet " + TABLE + "\n"
+                // Diverted packets belong to connections conntrack never saw start.
+                + "add chain inet " + TABLE + " raw_prerouting { type filter hook prerouting priority raw; policy accept; }\n"
+                + "add rule inet " + TABLE + " raw_prerouting meta mark " + hex(config.mark()) + " notrack\n"
+                + "add chain inet " + TABLE + " raw_output { type filter hook output priority raw; policy accept; }\n"
+                + "add rule inet " + TABLE + " raw_output meta mark " + hex(config.copyMark()) + " notrack\n";
+    }
+
+    private void appendElements(StringBuilder script, String verb, String bridge, List<FlowKey> flows) {
+        List<String> v4 = new ArrayList<>();
+        List<String> v6 = new ArrayList<>();
+        for (FlowKey flow : flows) {
+            InetSocketAddress guest = flow.local();
+            InetSocketAddress peer = flow.remote();
+            String element = peer.getAddress().getHostAddress() + " . " + peer.getPort() + " . "
+                    + guest.getAddress().getHostAddress() + " . " + guest.getPort();
+            (guest.getAddress() instanceof Inet4Address ? v4 : v6).add(element);
+        }
+        appendSetElements(script, verb, setName(bridge, 4), v4);
+        appendSetElements(script, verb, setName(bridge, 6), v6);
+    }
+
+    private static void appendSetElements(StringBuilder script, String verb, String set, List<String> elements) {
+        if (elements.isEmpty()) {
+            return;
+        }
+        script.append(verb).append(" element bridge ").append(TABLE).append(' ').append(set).append(" { ")
+                .append(String.join(", ", elements)).append(" }\n");
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("flow steering in " + shell + " is closed");
+        }
+    }
+
+    static String chainName(String bridge) {
+        return "pre_" + identifier(bridge);
+    }
+
+    static String setName(String bridge, int family) {
+        return "flows" + family + "_" + identifier(bridge);
+    }
+
+    /** nft identifiers allow letters, digits and underscores; interface names allow more. */
+    private static String identifier(String bridge) {
+        return bridge.replaceAll("[^A-Za-z0-9_]", "_");
+    }
+
+    private static String hex(int value) {
+        return "0x" + Integer.toHexString(value);
+    }
+}
