@@ -115,6 +115,10 @@ public final class WireReader {
             if (family == WireWriter.FAMILY_INET6) {
                 byte[] ip = raw(field + ".address", 16);
                 int scope = u32(field + ".scope");
+                if (scope < 0) {
+                    // Interface indexes are small; Inet6Address cannot hold a scope id above 2^31 - 1.
+                    throw malformed(field + ": scope id " + Integer.toUnsignedString(scope) + " out of range");
+                }
                 // Inet6Address.getByAddress keeps IPv4-mapped addresses as IPv6, unlike InetAddress.getByAddress.
                 return new InetSocketAddress(Inet6Address.getByAddress(null, ip, scope), u16(field + ".port"));
             }
