@@ -13,6 +13,7 @@ public final class Errno {
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
+    public static final int EMFILE = 24;
     public static final int EPIPE = 32;
     public static final int ENOTSOCK = 88;
     public static final int ENOPROTOOPT = 92;
@@ -44,6 +45,7 @@ public final class Errno {
             case EBUSY: return "EBUSY";
             case EEXIST: return "EEXIST";
             case EINVAL: return "EINVAL";
+            case EMFILE: return "EMFILE";
             case EPIPE: return "EPIPE";
             case ENOTSOCK: return "ENOTSOCK";
             case ENOPROTOOPT: return "ENOPROTOOPT";

@@ -1,0 +1,26 @@
+package org.tcpferry.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** One line that says where a benchmark ran: kernel, cores, CPU model, JVM. */
+final class LocalMachine {
+    private LocalMachine() {}
+
+    static String describe() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            cpu = "CPU unreadable: " + e.getMessage();
+        }
+        return String.format("Linux %s, %d cores (%s), Java %s", System.getProperty("os.version"),
+                Runtime.getRuntime().availableProcessors(), cpu, System.getProperty("java.version"));
+    }
+}
