@@ -30,6 +30,9 @@ public final class Frames {
 
     /** The header followed by the payload, as it goes on the wire. */
     public static byte[] toBytes(Frame frame) {
+        if (frame.payload().length > Integer.MAX_VALUE - 8 - HEADER_SIZE) {
+            throw new IllegalArgumentException("payload too large for one frame: " + frame.payload().length + " bytes");
+        }
         byte[] out = new byte[HEADER_SIZE + frame.payload().length];
         ByteBuffer.wrap(out)
                 .put(MAGIC_0)
