@@ -25,11 +25,13 @@ import org.tcpferry.sys.NativeSocket;
  */
 class ForeignOwnerTest {
     private static final String PREFIX = "tfdiag-";
+    private static final String PYTHON = "/usr/bin/python3";
 
     @Test
     void findsTheOwnerProcessAndCgroupOfAnotherProcesssSocket() throws Exception {
         CapabilityReport capabilities = Capabilities.probe();
         assumeTrue(capabilities.root() && capabilities.cgroup2Mount().isPresent(), "needs root and cgroup v2");
+        assumeTrue(Files.isExecutable(Path.of(PYTHON)), "the child process is " + PYTHON);
         Path cgroup = capabilities.cgroup2Mount().get()
                 .resolve(PREFIX + ProcessHandle.current().pid() + "-" + ThreadLocalRandom.current().nextInt(1 << 20));
         Files.createDirectory(cgroup);
@@ -44,7 +46,7 @@ class ForeignOwnerTest {
                     + "print(s.fileno(), s.getsockname()[1], flush=True)\n"
                     + "sys.stdin.read()\n";
             child = new ProcessBuilder("/bin/sh", "-c",
-                    "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec /usr/bin/python3 -c \"$0\"", python)
+                    "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec " + PYTHON + " -c \"$0\"", python)
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader childOut = new BufferedReader(
                     new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));

@@ -2,8 +2,11 @@ package org.tcpferry.diag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -12,10 +15,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.tcpferry.repair.TcpState;
+import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SyscallException;
 
@@ -54,10 +58,10 @@ class SocketDiagTest {
 
     @Test
     void cgroupIdIsTheInodeOfTheOwnersCgroupDirectory() throws IOException {
-        Optional<java.nio.file.Path> mount = Capabilities.probe().cgroup2Mount();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount.isPresent(), "no cgroup2 mount");
-        java.nio.file.Path ownCgroupDir = java.nio.file.Path.of(mount.get() + ownCgroup());
-        long expected = ((Number) java.nio.file.Files.getAttribute(ownCgroupDir, "unix:ino")).longValue();
+        Optional<Path> mount = Capabilities.probe().cgroup2Mount();
+        assumeTrue(mount.isPresent(), "no cgroup2 mount");
+        Path ownCgroupDir = Path.of(mount.get() + ownCgroup());
+        long expected = ((Number) Files.getAttribute(ownCgroupDir, "unix:ino")).longValue();
         try (NativeSocket listener = LoopbackConnection.listener("127.0.0.1", 4);
                 LoopbackConnection connection = LoopbackConnection.to(listener)) {
             long inode = LoopbackConnection.inodeOf(connection.client);
@@ -107,7 +111,7 @@ class SocketDiagTest {
     void listsOneFamilyWhenAsked() throws IOException {
         try (NativeSocket v4 = LoopbackConnection.listener("127.0.0.1", 4);
                 NativeSocket v6 = LoopbackConnection.listener("::1", 4)) {
-            Set<Long> inet6 = byInode(SocketDiag.listTcp(org.tcpferry.sys.LibC.AF_INET6, EnumSet.of(TcpState.LISTEN)))
+            Set<Long> inet6 = byInode(SocketDiag.listTcp(LibC.AF_INET6, EnumSet.of(TcpState.LISTEN)))
                     .keySet();
             assertThat(inet6).contains(LoopbackConnection.inodeOf(v6)).doesNotContain(LoopbackConnection.inodeOf(v4));
         }
@@ -170,17 +174,17 @@ class SocketDiagTest {
     }
 
     private static long processCount() throws IOException {
-        try (var entries = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+        try (var entries = Files.list(Path.of("/proc"))) {
             return entries.filter(p -> p.getFileName().toString().matches("\\d+")).count();
         }
     }
 
     private static String ownComm() throws IOException {
-        return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/comm")).strip();
+        return Files.readString(Path.of("/proc/self/comm")).strip();
     }
 
     private static String ownCgroup() throws IOException {
-        return SocketOwners.cgroupV2Path(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/cgroup")));
+        return SocketOwners.cgroupV2Path(Files.readAllLines(Path.of("/proc/self/cgroup")));
     }
 
     private static void abortAll(List<LoopbackConnection> connections) throws SyscallException {
