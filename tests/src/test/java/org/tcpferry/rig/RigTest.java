@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -68,7 +69,7 @@ class RigTest {
             spawned = ns.spawn("sleep", "600");
             // Started behind the rig's back: it would keep the namespace alive after ip netns delete.
             stranger = new ProcessBuilder(Tools.require("nsenter"), "--net=" + ns.file(), "sleep", "600").start();
-            assertThat(NamespaceProcesses.in(ns.file())).contains(spawned.pid(), stranger.pid());
+            awaitInside(ns, spawned.pid(), stranger.pid());
         }
         assertThat(spawned.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(stranger.waitFor(5, TimeUnit.SECONDS)).isTrue();
@@ -161,6 +162,16 @@ class RigTest {
                     Commands.check(List.of(ip, "netns", "delete", name), null);
                 }
             }
+        }
+    }
+
+    /** nsenter enters the namespace a moment after it starts: wait for both to be inside. */
+    private static void awaitInside(Namespace ns, long... pids) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<Long> wanted = Arrays.stream(pids).boxed().collect(Collectors.toList());
+        while (!NamespaceProcesses.in(ns.file()).containsAll(wanted)) {
+            assertThat(System.nanoTime()).as("processes %s entered %s", wanted, ns).isLessThan(deadline);
+            Thread.sleep(10);
         }
     }
 
