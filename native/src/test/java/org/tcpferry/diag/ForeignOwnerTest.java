@@ -55,7 +55,8 @@ class ForeignOwnerTest {
             int childFd = Integer.parseInt(firstLine.split(" ")[0]);
             int childPort = Integer.parseInt(firstLine.split(" ")[1]);
 
-            try (NativeSocket accepted = listener.accept()) {
+            NativeSocket accepted = listener.accept(); // our end; the connection must be complete before the dump
+            try {
                 InetSocketAddress server = listener.localAddress();
                 TcpSocketInfo childEnd = SocketDiag.listTcp(TcpState.ESTABLISHED).stream()
                         .filter(s -> s.local().getPort() == childPort && s.remote().equals(server))
@@ -67,6 +68,8 @@ class ForeignOwnerTest {
                 String relativeCgroup = "/" + cgroup.getFileName();
                 assertThat(owners.get(childEnd.inode())).containsExactly(
                         new SocketOwner((int) child.pid(), childFd, "python3", relativeCgroup));
+            } finally {
+                accepted.close();
             }
         } finally {
             if (child != null) {
