@@ -73,9 +73,15 @@ public final class MessageCodec {
                 w.string(m.domain());
                 ConnectionStateCodec.write(w, m.state());
             }
-            case HANDOFF_ACCEPTED -> writeFlowToken(w, ((HandoffAccepted) message).flow(), ((HandoffAccepted) message).token());
+            case HANDOFF_ACCEPTED -> {
+                HandoffAccepted m = (HandoffAccepted) message;
+                writeFlowToken(w, m.flow(), m.token());
+            }
             case HANDOFF_COMPLETE -> w.u32(((HandoffComplete) message).count());
-            case RELEASE_REQUEST -> writeFlowToken(w, ((ReleaseRequest) message).flow(), ((ReleaseRequest) message).token());
+            case RELEASE_REQUEST -> {
+                ReleaseRequest m = (ReleaseRequest) message;
+                writeFlowToken(w, m.flow(), m.token());
+            }
             case RELEASE_GRANTED -> {
                 ReleaseGranted m = (ReleaseGranted) message;
                 w.bool(m.finalState() != null);
@@ -84,8 +90,14 @@ public final class MessageCodec {
                 }
                 w.bool(m.peerReset());
             }
-            case RELEASE_CONFIRM -> writeFlowToken(w, ((ReleaseConfirm) message).flow(), ((ReleaseConfirm) message).token());
-            case RELEASE_ABORT -> writeFlowToken(w, ((ReleaseAbort) message).flow(), ((ReleaseAbort) message).token());
+            case RELEASE_CONFIRM -> {
+                ReleaseConfirm m = (ReleaseConfirm) message;
+                writeFlowToken(w, m.flow(), m.token());
+            }
+            case RELEASE_ABORT -> {
+                ReleaseAbort m = (ReleaseAbort) message;
+                writeFlowToken(w, m.flow(), m.token());
+            }
             case STATUS_REPLY -> w.string(((StatusReply) message).json());
             case CONTROL_COMMAND -> {
                 ControlCommand m = (ControlCommand) message;

@@ -1,6 +1,7 @@
 package org.tcpferry.protocol;
 
 import java.io.IOException;
+import java.util.Objects;
 
 /**
  * A peer sent something this side cannot accept. The {@link #code()} is what to put in the
@@ -13,12 +14,12 @@ public class ProtocolException extends IOException {
 
     public ProtocolException(ErrorCode code, String message) {
         super(message);
-        this.code = java.util.Objects.requireNonNull(code, "code");
+        this.code = Objects.requireNonNull(code, "code");
     }
 
     public ProtocolException(ErrorCode code, String message, Throwable cause) {
         super(message, cause);
-        this.code = java.util.Objects.requireNonNull(code, "code");
+        this.code = Objects.requireNonNull(code, "code");
     }
 
     /** The error code to report to the peer. */

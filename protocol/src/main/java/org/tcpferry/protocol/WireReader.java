@@ -93,6 +93,9 @@ public final class WireReader {
     /** A u32 length and that many bytes of valid UTF-8. */
     public String string(String field) throws ProtocolException {
         byte[] utf8 = bytes(field);
+        if (isAscii(utf8)) {
+            return new String(utf8, StandardCharsets.US_ASCII); // the common case needs no strict decoder
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -102,6 +105,15 @@ public final class WireReader {
         } catch (CharacterCodingException e) {
             throw new ProtocolException(ErrorCode.MALFORMED, field + ": invalid UTF-8", e);
         }
+    }
+
+    private static boolean isAscii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The layout of {@link WireWriter#socketAddress}. */

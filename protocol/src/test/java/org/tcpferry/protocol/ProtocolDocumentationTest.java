@@ -49,5 +49,4 @@ class ProtocolDocumentationTest {
                 .map(w -> w.charAt(0) + w.substring(1).toLowerCase())
                 .collect(Collectors.joining());
     }
-
 }
