@@ -15,8 +15,14 @@ class CapabilitiesTest {
 
     @Test
     void probeAsRootFindsEverythingUsable() throws IOException {
-        CapabilityReport report = Capabilities.probe();
-        System.out.println(report);
+        CapabilityReport report = Capabilities.probe(); // the first one includes class loading and JNA binding
+        long best = Long.MAX_VALUE;
+        for (int round = 0; round < 5; round++) {
+            long start = System.nanoTime();
+            report = Capabilities.probe();
+            best = Math.min(best, System.nanoTime() - start);
+        }
+        System.out.printf("probe took %.2f ms (best of 5)%n%s%n", best / 1e6, report);
         assumeTrue(report.root(), "these expectations hold for root");
 
         assertThat(report.netAdmin()).isTrue();
