@@ -29,16 +29,55 @@ final class FinInjector {
 
     private FinInjector() {}
 
-    static void injectPeerFin(ConnectionState state, int mark) throws SyscallException {
-        byte[] packet = build(state);
+    /**
+     * Opens the raw socket that will deliver the FIN, in the calling thread's network namespace,
+     * and refuses if that is not the namespace of {@code target}: the packet would be routed in
+     * the wrong namespace, possibly out of the machine. Called before the target is changed.
+     */
+    static NativeSocket openFor(NativeSocket target, ConnectionState state, int mark) throws SyscallException {
         boolean v4 = state.local().getAddress() instanceof Inet4Address;
-        try (NativeSocket raw = NativeSocket.open(v4 ? LibC.AF_INET : LibC.AF_INET6, LibC.SOCK_RAW, LibC.IPPROTO_RAW)) {
-            raw.describe("peer FIN for " + state.flow());
+        NativeSocket raw = NativeSocket.open(v4 ? LibC.AF_INET : LibC.AF_INET6, LibC.SOCK_RAW, LibC.IPPROTO_RAW);
+        raw.describe("peer FIN for " + state.flow());
+        try {
+            long here = netnsCookie(raw);
+            long there = netnsCookie(target);
+            if (here != there) {
+                throw new WrongNamespaceException(state.flow(), here, there);
+            }
             if (mark != 0) {
                 raw.setInt(SockOpt.SO_MARK, mark);
             }
+            return raw;
+        } catch (SyscallException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    /** Sends the peer's FIN|ACK through {@code raw} (from {@link #openFor}) and closes it. */
+    static void injectPeerFin(NativeSocket raw, ConnectionState state) throws SyscallException {
+        try (raw) {
+            byte[] packet = build(state);
             // For raw sockets the port field must be 0 (IPv6 reads it as a protocol number).
             raw.sendTo(packet, packet.length, new InetSocketAddress(state.local().getAddress(), 0));
+        }
+    }
+
+    private static long netnsCookie(NativeSocket socket) throws SyscallException {
+        byte[] raw = socket.getBytes(SockOpt.SO_NETNS_COOKIE, 8);
+        long cookie = 0;
+        for (int i = raw.length - 1; i >= 0; i--) {
+            cookie = cookie << 8 | (raw[i] & 0xff);
+        }
+        return cookie;
+    }
+
+    /** The raw socket would not reach the target socket. */
+    static final class WrongNamespaceException extends IllegalStateException {
+        WrongNamespaceException(String flow, long here, long there) {
+            super("cannot deliver the peer's FIN for " + flow + ": the calling thread is in network namespace "
+                    + "cookie " + here + " but the socket is in cookie " + there
+                    + "; run the restore or conform on a thread inside the socket's namespace (NetNamespace.call)");
         }
     }
 

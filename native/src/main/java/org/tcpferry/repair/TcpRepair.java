@@ -143,7 +143,10 @@ public final class TcpRepair {
                 socket.setInt(SockOpt.SO_MARK, options.mark());
             }
             bind(socket, state.local(), false);
-            rebuild(socket, state, options.mark());
+            try (NativeSocket finSender = state.state().finReceived()
+                    ? FinInjector.openFor(socket, state, options.mark()) : null) {
+                rebuild(socket, state, finSender);
+            }
             return socket;
         } catch (IOException | RuntimeException e) {
             // Never leave a half-built socket behind; close it without a word to the peer.
@@ -163,15 +166,25 @@ public final class TcpRepair {
      * frozen the owner.
      *
      * <p>A peer FIN is delivered by a raw packet over loopback (see {@link FinInjector}); a
-     * firewall that blocks the flow must let loopback traffic through.
+     * firewall that blocks the flow must let loopback traffic through. Call this on a thread
+     * inside the socket's network namespace: when there is a FIN to deliver, a call from another
+     * namespace is refused before the socket is touched.
      */
     public static void conformInPlace(NativeSocket socket, ConnectionState state) throws IOException {
         socket.describe(state.flow());
-        socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
-        socket.disconnect();
-        clearPendingError(socket);
-        bind(socket, state.local(), true);
-        rebuild(socket, state, 0);
+        // Checked before anything changes: a FIN sent from the wrong namespace would be lost.
+        NativeSocket finSender = state.state().finReceived() ? FinInjector.openFor(socket, state, 0) : null;
+        try {
+            socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+            socket.disconnect();
+            clearPendingError(socket);
+            bind(socket, state.local(), true);
+            rebuild(socket, state, finSender);
+        } finally {
+            if (finSender != null) {
+                finSender.close();
+            }
+        }
     }
 
     /**
@@ -180,7 +193,7 @@ public final class TcpRepair {
      * the MSS cache (otherwise 524-byte segments); options before any byte is queued; the window
      * after the queues; unsent bytes after repair mode, so that they go out as new data.
      */
-    private static void rebuild(NativeSocket socket, ConnectionState state, int mark) throws IOException {
+    private static void rebuild(NativeSocket socket, ConnectionState state, NativeSocket finSender) throws IOException {
         socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
         socket.setInt(SockOpt.TCP_QUEUE_SEQ, state.receiveQueueSeq());
         socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
@@ -213,8 +226,8 @@ public final class TcpRepair {
         if (state.state().finSent()) {
             socket.shutdown(LibC.SHUT_WR);
         }
-        if (state.state().finReceived()) {
-            FinInjector.injectPeerFin(state, mark);
+        if (finSender != null) {
+            FinInjector.injectPeerFin(finSender, state);
         }
     }
 

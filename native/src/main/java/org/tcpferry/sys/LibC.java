@@ -57,6 +57,7 @@ public final class LibC {
     public static final int SO_SNDBUFFORCE = 32;
     public static final int SO_RCVBUFFORCE = 33;
     public static final int SO_MARK = 36;
+    public static final int SO_NETNS_COOKIE = 71;
 
     // SOL_IP / SOL_IPV6 options
     public static final int IP_HDRINCL = 3;
