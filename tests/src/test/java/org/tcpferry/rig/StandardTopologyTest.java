@@ -91,4 +91,23 @@ class StandardTopologyTest {
         }
         assertThat(RigTest.ipNetnsList()).noneMatch(name -> name.startsWith(prefix));
     }
+
+    @Test
+    void migrationAnnouncesAGuestThatSaysNothingByItself() throws IOException {
+        try (StandardTopology own = StandardTopology.create("quiet migration")) {
+            // With IPv6 on, link-up traffic (MLD, router solicitations) would teach the switch anyway.
+            own.guest().sysctl("net.ipv6.conf.eth0.disable_ipv6", "1");
+            try (ServerSocket listener = Tcp.listen(own.peer(), PEER_V4)) {
+                listener.setSoTimeout(5000);
+                InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName(PEER_V4), listener.getLocalPort());
+                try (Socket guestSide = Tcp.connect(own.guest(), peer); Socket peerSide = listener.accept()) {
+                    Tcp.exchange(guestSide, peerSide, "before");
+                    own.migrateGuest();
+                    // The peer speaks first: only the announce can have told the switch where the guest is.
+                    guestSide.setSoTimeout(1000);
+                    Tcp.exchange(peerSide, guestSide, "after");
+                }
+            }
+        }
+    }
 }
