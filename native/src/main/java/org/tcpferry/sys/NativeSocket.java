@@ -17,10 +17,13 @@ public final class NativeSocket implements Closeable {
     private final int fd;
     private String flow;
     private boolean closed;
+    /** AF_INET or AF_INET6 once known; 0 until asked for an adopted descriptor. */
+    private int family;
 
-    private NativeSocket(int fd, String flow) {
+    private NativeSocket(int fd, String flow, int family) {
         this.fd = fd;
         this.flow = flow;
+        this.family = family;
     }
 
     /** socket(2) with SOCK_CLOEXEC, so that no child process inherits a held connection. */
@@ -30,7 +33,7 @@ public final class NativeSocket implements Closeable {
             throw SyscallException.of("socket(" + familyName(family) + ", type " + type + ", protocol " + protocol + ")",
                     Native.getLastError());
         }
-        return new NativeSocket(fd, null);
+        return new NativeSocket(fd, null, family);
     }
 
     /** A blocking TCP socket of {@code family} ({@link LibC#AF_INET} or {@link LibC#AF_INET6}). */
@@ -40,11 +43,19 @@ public final class NativeSocket implements Closeable {
 
     /** Wraps a descriptor opened elsewhere (a pidfd_getfd duplicate, an inherited fd). */
     public static NativeSocket adopt(int fd, String flow) {
-        return new NativeSocket(fd, flow);
+        return new NativeSocket(fd, flow, 0);
     }
 
     public int fd() {
         return fd;
+    }
+
+    /** The socket's address family (SO_DOMAIN), read once for an adopted descriptor. */
+    public int family() throws SyscallException {
+        if (family == 0) {
+            family = getInt(SockOpt.SO_DOMAIN);
+        }
+        return family;
     }
 
     /** Names the flow in every later error, e.g. {@code 10.0.0.2:5000->10.0.0.1:40000}. */
@@ -58,7 +69,7 @@ public final class NativeSocket implements Closeable {
     }
 
     public void bind(InetSocketAddress address) throws SyscallException {
-        byte[] sa = SockAddr.encode(address);
+        byte[] sa = SockAddr.encode(address, family());
         if (LibC.bind(fd, sa, sa.length) < 0) {
             throw fail("bind", SockAddr.format(address));
         }
@@ -66,7 +77,7 @@ public final class NativeSocket implements Closeable {
 
     /** A blocking connect(2); in repair mode it moves the socket to ESTABLISHED without a SYN. */
     public void connect(InetSocketAddress address) throws SyscallException {
-        byte[] sa = SockAddr.encode(address);
+        byte[] sa = SockAddr.encode(address, family());
         if (LibC.connect(fd, sa, sa.length) < 0) {
             throw fail("connect", SockAddr.format(address));
         }
@@ -91,7 +102,7 @@ public final class NativeSocket implements Closeable {
         if (child < 0) {
             throw fail("accept4", "SOCK_CLOEXEC");
         }
-        return new NativeSocket(child, null);
+        return new NativeSocket(child, null, family);
     }
 
     public InetSocketAddress localAddress() throws SyscallException {

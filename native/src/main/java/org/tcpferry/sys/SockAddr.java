@@ -26,7 +26,28 @@ public final class SockAddr {
     }
 
     public static byte[] encode(InetSocketAddress address) {
+        return encode(address, family(address.getAddress()));
+    }
+
+    /**
+     * Encodes {@code address} for a socket of {@code socketFamily}. An IPv4 address given to an
+     * AF_INET6 socket becomes the IPv4-mapped {@code ::ffff:a.b.c.d}: that is how a dual-stack
+     * socket (one listening on {@code ::}, say) carries an IPv4 flow, and the kernel reports such
+     * a flow back as IPv4 through {@link #decode}.
+     */
+    public static byte[] encode(InetSocketAddress address, int socketFamily) {
         InetAddress ip = address.getAddress();
+        if (socketFamily == LibC.AF_INET6 && ip instanceof Inet4Address) {
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xff;
+            mapped[11] = (byte) 0xff;
+            System.arraycopy(ip.getAddress(), 0, mapped, 12, 4);
+            try {
+                ip = Inet6Address.getByAddress(null, mapped, -1);
+            } catch (UnknownHostException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+        }
         byte[] raw = ip.getAddress();
         byte[] out = new byte[ip instanceof Inet4Address ? 16 : 28];
         int family = family(ip);

@@ -160,4 +160,32 @@ class TcpRepairLoopbackTest {
                 .hasMessageContaining("fd 987654")
                 .hasMessageContaining("EBADF");
     }
+
+    @Test
+    void dualStackSocketCarryingAnIpv4FlowIsConformedInPlace() throws Exception {
+        // A server listening on :: accepts IPv4 clients on AF_INET6 sockets (IPv4-mapped).
+        try (NativeSocket listener = NativeSocket.tcp(LibC.AF_INET6)) {
+            listener.setInt(SockOpt.IPV6_V6ONLY, 0);
+            listener.bind(new InetSocketAddress(InetAddress.getByName("::"), 0));
+            listener.listen(4);
+            NativeSocket client = NativeSocket.tcp(LibC.AF_INET);
+            client.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), listener.localAddress().getPort()));
+            NativeSocket accepted = NativeSocket.adopt(listener.accept().fd(), null);
+            assertThat(accepted.family()).isEqualTo(LibC.AF_INET6);
+
+            byte[] unread = randomBytes(3000, 31);
+            sendAll(client, unread);
+            Thread.sleep(50);
+            ConnectionState state = TcpRepair.dump(accepted);
+            assertThat(state.local().getAddress()).isInstanceOf(java.net.Inet4Address.class);
+            TcpRepair.detach(accepted);
+            TcpRepair.conformInPlace(accepted, state);
+
+            assertThat(readExactly(accepted, unread.length, 2000)).isEqualTo(unread);
+            sendAll(accepted, "pong".getBytes());
+            assertThat(readExactly(client, 4, 2000)).isEqualTo("pong".getBytes());
+            accepted.close();
+            client.close();
+        }
+    }
 }
