@@ -74,7 +74,9 @@ public final class FlowSteering implements Closeable {
         String set4 = setName(bridge, 4);
         String set6 = setName(bridge, 6);
         // "add" is idempotent for tables, chains and sets; flushing the chain then re-adding the
-        // rules in the same transaction puts in the bridge's current MAC without a gap.
+        // rules in the same transaction puts in the bridge's current MAC without a gap. The rule
+        // cannot name its bridge ("meta ibrname" needs nft_meta_bridge, which this kernel lacks):
+        // the per-bridge set of exact 4-tuples is what confines it.
         script.append("add chain bridge ").append(TABLE).append(' ').append(chain)
                 .append(" { type filter hook prerouting priority -300; policy accept; }\n");
         script.append("add set bridge ").append(TABLE).append(' ').append(set4)
@@ -83,10 +85,8 @@ public final class FlowSteering implements Closeable {
                 .append(" { type ipv6_addr . inet_service . ipv6_addr . inet_service; }\n");
         script.append("flush chain bridge ").append(TABLE).append(' ').append(chain).append('\n');
         String action = " meta mark set " + hex(config.mark()) + " ether daddr set " + mac + " meta pkttype set host";
-        script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" meta ibrname \"")
-                .append(bridge).append("\" ip saddr . tcp sport . ip daddr . tcp dport @").append(set4).append(action).append('\n');
-        script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" meta ibrname \"")
-                .append(bridge).append("\" ip6 saddr . tcp sport . ip6 daddr . tcp dport @").append(set6).append(action).append('\n');
+        script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" ip saddr . tcp sport . ip daddr . tcp dport @").append(set4).append(action).append('\n');
+        script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" ip6 saddr . tcp sport . ip6 daddr . tcp dport @").append(set6).append(action).append('\n');
         List<FlowKey> fresh = new ArrayList<>();
         for (FlowKey flow : flows) {
             if (!steered.contains(flow)) {
@@ -158,8 +158,9 @@ public final class FlowSteering implements Closeable {
                             "priority", config.rulePriority().toString());
                 }
             }
-            String routes = shell.ip(family, "route", "show", "table", config.table().toString());
-            if (!routes.isBlank()) {
+            // "show table T" fails while table T does not exist; "table all" lists every table's routes.
+            String routes = shell.ip(family, "route", "show", "table", "all");
+            if (routes.contains(" table " + config.table() + " ")) {
                 shell.ip(family, "route", "flush", "table", config.table().toString());
             }
         }

@@ -1,0 +1,183 @@
+package org.tcpferry.host;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.host.auth.HostSecret;
+import org.tcpferry.host.auth.TokenAuthority;
+import org.tcpferry.host.config.DomainConfig;
+import org.tcpferry.host.config.HostConfig;
+import org.tcpferry.host.handoff.HandoffService;
+import org.tcpferry.host.hold.DomainHolds;
+import org.tcpferry.host.hold.HeldConnection;
+import org.tcpferry.host.hold.HoldLifecycle;
+import org.tcpferry.host.hold.NamespaceRuntime;
+import org.tcpferry.host.hold.SpoolQuota;
+import org.tcpferry.host.metrics.HostMetrics;
+import org.tcpferry.host.metrics.MetricsServer;
+import org.tcpferry.host.net.Endpoints;
+
+/**
+ * The host manager daemon, startable in-process: {@link #start} brings up steering and copy loops
+ * for every domain's namespace, the handoff service and the endpoints; {@link #close} drops
+ * whatever is still held and removes every table, rule, route and socket it made.
+ */
+public final class HostManager implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(HostManager.class);
+
+    private final HostConfig config;
+    private final Map<Path, NamespaceRuntime> runtimes;
+    private final Map<String, DomainHolds> domains;
+    private final HandoffService handoffs;
+    private final HostMetrics metrics;
+    private MetricsServer metricsServer;
+    private Endpoints endpoints;
+
+    private HostManager(HostConfig config, Map<Path, NamespaceRuntime> runtimes, Map<String, DomainHolds> domains,
+            HandoffService handoffs, HostMetrics metrics) {
+        this.config = config;
+        this.runtimes = runtimes;
+        this.domains = domains;
+        this.handoffs = handoffs;
+        this.metrics = metrics;
+    }
+
+    public static HostManager start(HostConfig config) throws IOException {
+        TokenAuthority tokens = new TokenAuthority(HostSecret.loadOrCreate(Path.of(config.secretFile())));
+        Map<Path, NamespaceRuntime> runtimes = new HashMap<>();
+        Map<String, DomainHolds> domains = new LinkedHashMap<>();
+        HostManager manager = null;
+        try {
+            for (DomainConfig domain : config.domains()) {
+                Path netns = domain.netnsPath();
+                NamespaceRuntime runtime = runtimes.get(netns);
+                if (runtime == null) {
+                    runtime = NamespaceRuntime.start(netns, config.steering());
+                    runtimes.put(netns, runtime);
+                }
+                domains.put(domain.name(), new DomainHolds(domain,
+                        new SpoolQuota(config.quotas().connectionSpoolBytes(), config.quotas().domainSpoolBytes()), runtime));
+            }
+            HostMetrics metrics = new HostMetrics(
+                    () -> domains.values().stream().mapToLong(d -> d.connections().size()).sum(),
+                    () -> domains.values().stream().mapToLong(d -> d.quota().used()).sum());
+            HandoffService handoffs = new HandoffService(config, domains, tokens, metrics);
+            manager = new HostManager(config, runtimes, domains, handoffs, metrics);
+            if (!config.metricsListen().isEmpty()) {
+                manager.metricsServer = MetricsServer.start(parseHostPort(config.metricsListen()), metrics);
+            }
+            manager.endpoints = Endpoints.start(config, manager);
+            log.info("event=started node={} domains={} namespaces={}", config.node(), domains.keySet(), runtimes.size());
+            return manager;
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (manager != null) {
+                    manager.close();
+                } else {
+                    for (NamespaceRuntime runtime : runtimes.values()) {
+                        runtime.close();
+                    }
+                }
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    public HostConfig config() {
+        return config;
+    }
+
+    public HandoffService handoffs() {
+        return handoffs;
+    }
+
+    public HostMetrics metrics() {
+        return metrics;
+    }
+
+    /** The metrics endpoint's bound address, or null when disabled. */
+    public InetSocketAddress metricsAddress() {
+        return metricsServer == null ? null : metricsServer.address();
+    }
+
+    public Endpoints endpoints() {
+        return endpoints;
+    }
+
+    public DomainHolds domain(String name) {
+        return domains.get(name);
+    }
+
+    /** The status document ({@link StatusReport}). */
+    public com.fasterxml.jackson.databind.node.ObjectNode status() {
+        return StatusReport.of(config.node(), List.copyOf(domains.values()));
+    }
+
+    /** Drops every held copy (silently: their peers will time out), then removes all steering. */
+    @Override
+    public void close() throws IOException {
+        IOException failure = null;
+        if (endpoints != null) {
+            endpoints.close();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        List<CompletableFuture<Void>> drops = new ArrayList<>();
+        for (DomainHolds domain : domains.values()) {
+            for (HeldConnection held : domain.connections()) {
+                log.warn("event=dropping domain={} flow={} state={} why=\"host manager stopping\"", domain.name(),
+                        held.flow(), held.state());
+                drops.add(HoldLifecycle.drop(domain, held, "host manager stopping"));
+            }
+        }
+        try {
+            CompletableFuture.allOf(drops.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            failure = new IOException("could not drop every held connection", e);
+        }
+        for (NamespaceRuntime runtime : runtimes.values()) {
+            try {
+                runtime.close();
+            } catch (IOException | RuntimeException e) {
+                if (failure == null) {
+                    failure = new IOException("cleanup of " + runtime.netns() + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        log.info("event=stopped node={}", config.node());
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** {@code host:port}, {@code [v6]:port} or {@code :port} (all addresses). */
+    public static InetSocketAddress parseHostPort(String text) {
+        Objects.requireNonNull(text);
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("expected host:port, got " + text);
+        }
+        String host = text.substring(0, colon);
+        int port = Integer.parseInt(text.substring(colon + 1));
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+    }
+}
