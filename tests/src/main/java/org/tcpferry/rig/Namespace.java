@@ -217,7 +217,7 @@ public final class Namespace {
     /** Reads sysctl {@code key} (dotted) in this namespace. */
     public String sysctl(String key) {
         try {
-            return netns().call(() -> Files.readString(sysctlFile(key)).strip());
+            return netns().call(() -> ProcFiles.read(sysctlFile(key)));
         } catch (IOException | RuntimeException e) {
             throw new RigException("cannot read " + key + " in " + name + ": " + e.getMessage(), e);
         }

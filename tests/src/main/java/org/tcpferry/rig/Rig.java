@@ -155,9 +155,11 @@ public final class Rig implements AutoCloseable {
      */
     public static void sweepStale() {
         List<String> stale = new ArrayList<>();
+        long pidMax = RigNames.pidMax();
         for (String name : namedNamespaces()) {
             OptionalLong pid = RigNames.pidOf(name);
-            if (pid.isPresent() && !isAlive(pid.getAsLong())) {
+            // A "pid" above pid_max means the name only looks like a rig's (say tfvm28250-host): not ours.
+            if (pid.isPresent() && pid.getAsLong() <= pidMax && !isAlive(pid.getAsLong())) {
                 stale.add(name);
             }
         }

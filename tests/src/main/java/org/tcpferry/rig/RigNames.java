@@ -1,5 +1,7 @@
 package org.tcpferry.rig;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,6 +52,15 @@ final class RigNames {
             return OptionalLong.empty();
         }
         return OptionalLong.of(Long.parseLong(m.group(1), 36));
+    }
+
+    /** The largest pid this kernel hands out, from /proc/sys/kernel/pid_max. */
+    static long pidMax() {
+        try {
+            return Long.parseLong(ProcFiles.read(Path.of("/proc/sys/kernel/pid_max")));
+        } catch (IOException | NumberFormatException e) {
+            throw new RigException("cannot read /proc/sys/kernel/pid_max: " + e.getMessage(), e);
+        }
     }
 
     /** The prefix of the rig namespace {@code name}, or empty when it is not a rig's name. */

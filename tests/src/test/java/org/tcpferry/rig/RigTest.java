@@ -101,6 +101,10 @@ class RigTest {
             assertThat(ns.exec("cat", "/proc/sys/net/ipv4/ip_forward").stdout().strip())
                     .as("a process in the namespace sees it").isEqualTo("1");
             assertThat(rootSysctl("net/ipv4/ip_forward")).as("the root namespace does not").isEqualTo("0");
+            // Values longer than one character come back whole (sysctl files end reads not at offset 0).
+            assertThat(ns.sysctl("net.core.somaxconn"))
+                    .isEqualTo(ns.exec("cat", "/proc/sys/net/core/somaxconn").stdout().strip())
+                    .hasSizeGreaterThan(1);
         }
     }
 
@@ -150,14 +154,17 @@ class RigTest {
         String dead = RigNames.namespace(RigNames.prefix(shortLived.pid(), 0), "left");
         // Our own pid with a counter this JVM will not reach: alive, so it must survive the sweep.
         String alive = RigNames.namespace(RigNames.prefix(ProcessHandle.current().pid(), 36L * 36 * 36 * 36), "kept");
+        // Shaped like a rig's name, but its "pid" zzzzz (60,466,175) exceeds any pid_max: someone else's.
+        String lookalike = "tfzzzzz" + Long.toString(ProcessHandle.current().pid(), 36) + "-lookalike";
         String ip = Tools.require("ip");
         try {
             Commands.check(List.of(ip, "netns", "add", dead), null);
             Commands.check(List.of(ip, "netns", "add", alive), null);
+            Commands.check(List.of(ip, "netns", "add", lookalike), null);
             Rig.sweepStale();
-            assertThat(ipNetnsList()).doesNotContain(dead).contains(alive);
+            assertThat(ipNetnsList()).doesNotContain(dead).contains(alive, lookalike);
         } finally {
-            for (String name : List.of(dead, alive)) {
+            for (String name : List.of(dead, alive, lookalike)) {
                 if (Files.exists(Rig.namespaceFile(name))) {
                     Commands.check(List.of(ip, "netns", "delete", name), null);
                 }
@@ -190,7 +197,7 @@ class RigTest {
 
     private static String rootSysctl(String path) {
         try {
-            return Files.readString(Path.of("/proc/sys", path)).strip();
+            return ProcFiles.read(Path.of("/proc/sys", path));
         } catch (IOException e) {
             throw new RigException("cannot read " + path, e);
         }
