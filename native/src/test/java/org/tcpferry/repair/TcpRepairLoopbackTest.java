@@ -188,4 +188,21 @@ class TcpRepairLoopbackTest {
             client.close();
         }
     }
+
+    @Test
+    void unconnectedSocketIsRefusedAndStillUsable() throws Exception {
+        try (NativeSocket fresh = NativeSocket.tcp(LibC.AF_INET);
+                NativeSocket listener = NativeSocket.tcp(LibC.AF_INET)) {
+            assertThatThrownBy(() -> TcpRepair.dump(fresh))
+                    .isInstanceOf(UnsupportedStateException.class)
+                    .hasMessageContaining("CLOSE")
+                    .hasMessageContaining("only ESTABLISHED");
+            // Not left in repair mode: it still connects with a real handshake.
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            listener.listen(1);
+            fresh.connect(listener.localAddress());
+            assertThat(TcpInfo.of(fresh).state()).isEqualTo(TcpState.ESTABLISHED);
+            listener.accept().close();
+        }
+    }
 }
