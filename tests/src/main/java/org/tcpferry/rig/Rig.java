@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -203,24 +205,43 @@ public final class Rig implements AutoCloseable {
         return NETNS_DIR.resolve(name);
     }
 
-    /** SIGTERM first, so that a spawned tool can tidy up; SIGKILL for whatever ignores it. */
+    /**
+     * SIGTERM first to each spawned process and its descendants, so that a tool can tidy up; SIGKILL
+     * after 2 s for whatever is still running. (Descendants still inside a namespace would also be
+     * found by {@link #killResidents}; those that left it would not.)
+     */
     private static void stopSpawned(List<Process> processes, List<Exception> problems) {
+        List<ProcessHandle> all = new ArrayList<>();
         for (Process process : processes) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroy();
+            all.add(process.toHandle());
+            process.descendants().forEach(all::add);
         }
-        for (Process process : processes) {
-            try {
-                if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                        problems.add(new RigException("spawned process " + process.pid() + " survived SIGKILL"));
-                    }
+        all.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (ProcessHandle handle : all) {
+            if (!awaitExit(handle, deadline - System.nanoTime(), problems)) {
+                handle.destroyForcibly();
+                if (!awaitExit(handle, TimeUnit.SECONDS.toNanos(5), problems)) {
+                    problems.add(new RigException("spawned process " + handle.pid() + " survived SIGKILL"));
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                problems.add(new RigException("interrupted while stopping process " + process.pid(), e));
             }
+        }
+    }
+
+    /** Waits up to {@code nanos} for {@code handle} to exit; true when it has. */
+    private static boolean awaitExit(ProcessHandle handle, long nanos, List<Exception> problems) {
+        try {
+            handle.onExit().get(Math.max(nanos, 0), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException stillRunning) {
+            return false;
+        } catch (ExecutionException e) {
+            problems.add(new RigException("cannot wait for process " + handle.pid() + ": " + e.getCause(), e));
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            problems.add(new RigException("interrupted while stopping process " + handle.pid(), e));
+            return false;
         }
     }
 

@@ -63,15 +63,19 @@ class RigTest {
     @Test
     void closeKillsSpawnedProcessesAndStrangersInItsNamespaces() throws Exception {
         Process spawned;
+        Process stubborn;
         Process stranger;
         try (Rig rig = Rig.create("processes")) {
             Namespace ns = rig.namespace("p");
             spawned = ns.spawn("sleep", "600");
+            // Ignores SIGTERM and keeps starting children: needs the SIGKILL and the namespace sweep.
+            stubborn = ns.spawn("sh", "-c", "trap '' TERM; while :; do sleep 1; done");
             // Started behind the rig's back: it would keep the namespace alive after ip netns delete.
             stranger = new ProcessBuilder(Tools.require("nsenter"), "--net=" + ns.file(), "sleep", "600").start();
-            awaitInside(ns, spawned.pid(), stranger.pid());
+            awaitInside(ns, spawned.pid(), stubborn.pid(), stranger.pid());
         }
         assertThat(spawned.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(stubborn.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(stranger.waitFor(5, TimeUnit.SECONDS)).isTrue();
     }
 
