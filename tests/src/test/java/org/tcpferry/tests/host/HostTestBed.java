@@ -125,6 +125,32 @@ final class HostTestBed implements AutoCloseable {
         return conn;
     }
 
+    /** {@code count} idle connections to {@code peerIp:port}, made in one pass through the guest namespace. */
+    List<Conn> connectMany(String peerIp, int port, int count) throws IOException {
+        connect(peerIp, port, PeerTuning.NONE); // makes the listener
+        InetAddress peerAddress = InetAddress.getByName(peerIp);
+        NativeSocket listener = listeners.get(port * 10 + (peerAddress instanceof Inet4Address ? 4 : 6));
+        List<NativeSocket> guests = topology.guest().netns().call(() -> {
+            List<NativeSocket> made = new ArrayList<>();
+            for (int i = 1; i < count; i++) {
+                NativeSocket s = NativeSocket.tcp(SockAddr.family(peerAddress));
+                s.connect(new InetSocketAddress(peerAddress, port));
+                made.add(s);
+            }
+            return made;
+        });
+        List<Conn> conns = new ArrayList<>();
+        conns.add((Conn) connections.get(connections.size() - 1));
+        for (NativeSocket guest : guests) {
+            NativeSocket peer = listener.accept();
+            guest.describe(SockAddr.format(guest.localAddress()) + "->" + SockAddr.format(guest.remoteAddress()));
+            Conn conn = new Conn(guest, peer);
+            connections.add(conn);
+            conns.add(conn);
+        }
+        return conns;
+    }
+
     /** Freezes the guest side of {@code conns}, blocks their flows in the guest, dumps and detaches them. */
     List<ConnectionState> capture(Collection<Conn> conns) throws Exception {
         for (Conn c : conns) {
