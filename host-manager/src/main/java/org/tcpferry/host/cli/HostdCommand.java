@@ -1,0 +1,62 @@
+package org.tcpferry.host.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.host.HostManager;
+import org.tcpferry.host.config.ConfigLoader;
+import org.tcpferry.host.config.HostConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tcpferry hostd}: runs the host manager until SIGTERM or SIGINT. */
+@Command(name = "hostd", mixinStandardHelpOptions = true,
+        description = "Run the host manager daemon: hold guests' connections while they cannot.")
+final class HostdCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(HostdCommand.class);
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+            description = "configuration file, .json or .yaml (see docs/host-manager.md)")
+    private Path config;
+
+    @Override
+    public Integer call() {
+        HostConfig loaded;
+        try {
+            loaded = ConfigLoader.load(config);
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("tcpferry hostd: invalid configuration " + config + ": " + e.getMessage());
+            return TcpferryCommand.BAD_CONFIG;
+        }
+        HostManager manager;
+        try {
+            manager = HostManager.start(loaded);
+        } catch (IOException | RuntimeException e) {
+            log.error("event=start_failed error=\"{}\"", e.getMessage(), e);
+            System.err.println("tcpferry hostd: cannot start: " + e.getMessage());
+            return TcpferryCommand.DAEMON_FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        int[] exit = {TcpferryCommand.OK};
+        Thread hook = new Thread(() -> {
+            try {
+                manager.close();
+            } catch (IOException | RuntimeException e) {
+                log.error("event=stop_failed error=\"{}\"", e.getMessage(), e);
+                exit[0] = TcpferryCommand.DAEMON_FAILED;
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return exit[0];
+    }
+}

@@ -1,0 +1,61 @@
+package org.tcpferry.host.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code tcpferry}: the host manager daemon and the commands that talk to it.
+ *
+ * <p>Exit codes (the same for every subcommand): 0 success; 1 the daemon could not be reached or
+ * answered with an error; 2 wrong usage; 3 the configuration is invalid; 4 the daemon failed to
+ * start or stopped with an error.
+ */
+@Command(name = "tcpferry", mixinStandardHelpOptions = true, versionProvider = TcpferryCommand.Version.class,
+        description = "Keeps a VM's TCP connections alive while the VM is suspended or migrating.",
+        subcommands = {HostdCommand.class, StatusCommand.class, CommandLine.HelpCommand.class},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  tcpferry hostd --config /etc/tcpferry/host.yaml   run the host manager",
+            "  tcpferry status                                   held connections, as a table",
+            "  tcpferry status --json --socket /run/tcpferry/control.sock",
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success",
+            "1:the daemon could not be reached or answered with an error",
+            "2:wrong usage",
+            "3:invalid configuration",
+            "4:the daemon failed to start or stopped with an error",
+        })
+public final class TcpferryCommand {
+    public static final int OK = 0;
+    public static final int UNREACHABLE = 1;
+    public static final int USAGE = 2;
+    public static final int BAD_CONFIG = 3;
+    public static final int DAEMON_FAILED = 4;
+
+    /** Runs the command line and returns its exit code, without exiting (tests call this). */
+    public static int run(String... args) {
+        CommandLine line = new CommandLine(new TcpferryCommand());
+        line.setExitCodeExceptionMapper(e -> USAGE);
+        line.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println(e.getMessage());
+            e.getCommandLine().usage(e.getCommandLine().getErr());
+            return USAGE;
+        });
+        return line.execute(args);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** The version from the jar manifest, or "development" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = TcpferryCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"tcpferry " + (version == null ? "0.1.0-SNAPSHOT (development)" : version)};
+        }
+    }
+}
