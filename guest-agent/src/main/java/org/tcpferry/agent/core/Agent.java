@@ -1,0 +1,669 @@
+package org.tcpferry.agent.core;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.agent.channel.ChannelEndpoint;
+import org.tcpferry.agent.channel.Session;
+import org.tcpferry.diag.SocketOwner;
+import org.tcpferry.netns.NetNamespace;
+import org.tcpferry.protocol.Ack;
+import org.tcpferry.protocol.ConnectionStateCodec;
+import org.tcpferry.protocol.ErrorCode;
+import org.tcpferry.protocol.ErrorReply;
+import org.tcpferry.protocol.FlowKey;
+import org.tcpferry.protocol.Frames;
+import org.tcpferry.protocol.HandoffAccepted;
+import org.tcpferry.protocol.HandoffComplete;
+import org.tcpferry.protocol.HandoffOrder;
+import org.tcpferry.protocol.HandoffRequest;
+import org.tcpferry.protocol.Hello;
+import org.tcpferry.protocol.HelloReply;
+import org.tcpferry.protocol.Message;
+import org.tcpferry.protocol.ReclaimOrder;
+import org.tcpferry.protocol.ReleaseAbort;
+import org.tcpferry.protocol.ReleaseConfirm;
+import org.tcpferry.protocol.ReleaseGranted;
+import org.tcpferry.protocol.ReleaseRequest;
+import org.tcpferry.protocol.Selection;
+import org.tcpferry.protocol.StatusReply;
+import org.tcpferry.protocol.StatusRequest;
+import org.tcpferry.repair.ConnectionState;
+import org.tcpferry.repair.TcpRepair;
+import org.tcpferry.repair.UnsupportedStateException;
+import org.tcpferry.sys.NativeSocket;
+import org.tcpferry.sys.Pidfd;
+import org.tcpferry.sys.SyscallException;
+
+/**
+ * The guest agent: serves the host manager's channel, hands connections off on a HandoffOrder,
+ * takes them back on a ReclaimOrder (or by itself when a host connects after a handoff), rolls
+ * back what the host did not take, and finishes or undoes an interrupted operation from its
+ * journal when it starts.
+ *
+ * <p>All socket work runs on one work thread inside the guest's network namespace (conform and
+ * restore must run there), one operation at a time; the channel's reader thread only completes
+ * replies and queues orders. Every phase change of a connection is journaled before the next
+ * irreversible step.
+ */
+public final class Agent implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long REPLY_TIMEOUT_SECONDS = 120;
+    /** Room for the HandoffRequest's other fields next to the encoded state. */
+    private static final int FRAME_OVERHEAD = 4096;
+
+    private final AgentConfig config;
+    private final ExecutorService worker;
+    private final Journal journal;
+    private final GuestFirewall firewall;
+    private final Freezer freezer;
+    private final ConnectionSelector selector = new ConnectionSelector();
+    private final ChannelEndpoint endpoint;
+    private final Map<FlowKey, Carried> carried = new ConcurrentHashMap<>();
+    private final Set<FreezeUnit> frozen = ConcurrentHashMap.newKeySet();
+    private final List<CarriedReport> reports = new CopyOnWriteArrayList<>();
+    private final Thread channelThread;
+    private volatile CrashPoint crashAt = CrashPoint.NONE;
+    private volatile boolean dead;
+    /** The configured domain, or the one the host named in its Hello. */
+    private volatile String domain;
+
+    private Agent(AgentConfig config) throws IOException {
+        this.config = config;
+        this.domain = config.domain();
+        this.worker = config.netns() == null
+                ? Executors.newSingleThreadExecutor(r -> new Thread(r, "agent-work"))
+                : NetNamespace.at(config.netns()).executor("agent-work");
+        this.journal = new Journal(config.journal());
+        this.firewall = new GuestFirewall(config.netns());
+        this.freezer = Freezer.forThisProcess();
+        this.endpoint = new ChannelEndpoint(config.channel());
+        this.channelThread = new Thread(() -> endpoint.serve(new ChannelHandler()), "agent-channel");
+        channelThread.setDaemon(true);
+    }
+
+    /** Recovers from the journal (finishing or undoing an interrupted operation), then serves the channel. */
+    public static Agent start(AgentConfig config) throws IOException {
+        Agent agent = new Agent(config);
+        try {
+            agent.onWorker(agent::recover).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            agent.close();
+            throw new IOException("interrupted during recovery", e);
+        } catch (ExecutionException e) {
+            agent.close();
+            throw new IOException("recovery from " + config.journal() + " failed: " + e.getCause().getMessage(), e.getCause());
+        }
+        agent.channelThread.start();
+        log.info("event=started node={} domain={} channel={} journal={} netns={}", config.node(), config.domain(),
+                config.channel(), config.journal(), config.netns());
+        return agent;
+    }
+
+    /** For recovery tests: stop dead at {@code point}, as a kill -9 would. */
+    public void simulateCrashAt(CrashPoint point) {
+        this.crashAt = point;
+    }
+
+    /** True once a simulated crash happened: the agent does nothing more. */
+    public boolean crashed() {
+        return dead;
+    }
+
+    /** The connections being carried now (a snapshot). */
+    public List<Carried> connections() {
+        return List.copyOf(carried.values());
+    }
+
+    /** Reports of the connections that came back (or failed), in order, since start. */
+    public List<CarriedReport> reports() {
+        return List.copyOf(reports);
+    }
+
+    /** The open channel session, or null. */
+    public Session session() {
+        return endpoint.current();
+    }
+
+    /** Status document, as sent in StatusReply. */
+    public ObjectNode status() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("node", config.node());
+        root.put("domain", domain);
+        root.put("channel", config.channel());
+        root.put("connected", endpoint.current() != null);
+        Map<Phase, Integer> counts = new EnumMap<>(Phase.class);
+        ArrayNode list = root.putArray("connections");
+        for (Carried c : carried.values()) {
+            counts.merge(c.phase, 1, Integer::sum);
+            ObjectNode n = list.addObject();
+            n.put("flow", c.flow.toString());
+            n.put("phase", c.phase.name());
+            n.put("ownerPid", c.ownerPid);
+            n.put("ownerFd", c.ownerFd);
+            if (c.error != null) {
+                n.put("error", c.error);
+            }
+        }
+        ObjectNode phases = root.putObject("phases");
+        counts.forEach((p, n) -> phases.put(p.name(), n));
+        ArrayNode done = root.putArray("carried");
+        for (CarriedReport r : reports) {
+            ObjectNode n = done.addObject();
+            n.put("flow", r.flow());
+            n.put("phase", r.phase().name());
+            n.put("bytesFromPeer", r.bytesFromPeer());
+            n.put("bytesToPeer", r.bytesToPeer());
+            n.put("heldMillis", r.heldMillis());
+        }
+        return root;
+    }
+
+    // ---------------------------------------------------------------- the channel
+
+    private final class ChannelHandler implements Session.Handler {
+        @Override
+        public void onRequest(Session session, int id, Message message) {
+            if (dead) {
+                return;
+            }
+            try {
+                if (message instanceof Hello hello) {
+                    log.info("event=hello from={} role={}", hello.nodeName(), hello.role());
+                    if (config.domain().isEmpty() && !hello.domain().isEmpty()) {
+                        domain = hello.domain(); // the host's Hello names the domain this channel serves
+                    }
+                    session.send(id, new HelloReply(config.node(), Frames.VERSION));
+                    if (config.reclaimOnReconnect() && carried.values().stream().anyMatch(c -> c.phase == Phase.HANDED_OFF)) {
+                        log.info("event=reclaim_on_reconnect handed_off={}", countIn(Phase.HANDED_OFF));
+                        onWorker(() -> reclaim(session, -1));
+                    }
+                } else if (message instanceof HandoffOrder order) {
+                    onWorker(() -> handoff(session, id, order.selection()));
+                } else if (message instanceof ReclaimOrder) {
+                    onWorker(() -> reclaim(session, id));
+                } else if (message instanceof StatusRequest) {
+                    session.send(id, new StatusReply(status().toString()));
+                } else {
+                    session.send(id, new ErrorReply(ErrorCode.UNEXPECTED, message.type() + " is not accepted by the guest agent"));
+                }
+            } catch (IOException e) {
+                log.warn("event=reply_failed channel={} error=\"{}\"", session, e.getMessage());
+            }
+        }
+
+        @Override
+        public void onClosed(Session session) {
+            log.info("event=channel_closed channel={}", session);
+        }
+    }
+
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    private Future<?> onWorker(Work work) {
+        return worker.submit(() -> {
+            if (dead) {
+                return null;
+            }
+            try {
+                work.run();
+            } catch (SimulatedCrash crash) {
+                log.warn("event=simulated_crash point={}", crash.getMessage());
+            }
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- handoff
+
+    private void handoff(Session session, int orderId, Selection selection) throws Exception {
+        long start = System.nanoTime();
+        Set<String> alreadyCarried = new HashSet<>();
+        carried.keySet().forEach(f -> alreadyCarried.add(f.toString()));
+        List<ConnectionSelector.Candidate> candidates = selector.select(selection, alreadyCarried);
+        List<Carried> batch = new ArrayList<>();
+        Set<FreezeUnit> units = new LinkedHashSet<>();
+        for (ConnectionSelector.Candidate candidate : candidates) {
+            List<FreezeUnit> own = new ArrayList<>();
+            for (SocketOwner o : candidate.owners()) {
+                FreezeUnit unit = freezer.unitFor(o.pid(), o.cgroup());
+                if (!own.contains(unit)) {
+                    own.add(unit);
+                }
+            }
+            SocketOwner first = candidate.owners().get(0);
+            Carried c = new Carried(new FlowKey(candidate.socket().local(), candidate.socket().remote()), first.pid(),
+                    first.fd(), candidate.socket().inode(), own);
+            batch.add(c);
+            units.addAll(own);
+        }
+        log.info("event=handoff_order selected={} units={} selection={}", batch.size(), units.size(), selection);
+        for (Carried c : batch) {
+            carried.put(c.flow, c);
+            journal.write(c);
+        }
+        if (carried.size() == batch.size()) {
+            firewall.reset(List.of()); // a fresh table, also after an agent that died without a journal
+        }
+        freezeAll(units);
+        long frozenAt = System.nanoTime();
+        List<FlowKey> flows = batch.stream().map(c -> c.flow).toList();
+        firewall.block(flows);
+        batch.forEach(c -> c.phase = Phase.FROZEN);
+
+        for (Carried c : batch) {
+            dumpAndDetach(c);
+        }
+        long dumpedAt = System.nanoTime();
+        crashIf(CrashPoint.AFTER_DUMP);
+
+        Map<Carried, CompletableFuture<Message>> replies = new LinkedHashMap<>();
+        for (Carried c : batch) {
+            if (c.phase == Phase.DUMPED) {
+                replies.put(c, session.request(new HandoffRequest(domain, c.dump)));
+            }
+        }
+        for (Map.Entry<Carried, CompletableFuture<Message>> e : replies.entrySet()) {
+            Carried c = e.getKey();
+            Message reply = await(e.getValue(), c);
+            if (reply instanceof HandoffAccepted accepted) {
+                c.token = accepted.token();
+                c.handedOffAtNanos = System.nanoTime();
+                c.phase = Phase.HANDED_OFF;
+                journal.write(c);
+                log.info("event=handed_off flow={} phase={}", c.flow, c.phase);
+            } else {
+                rollBack(c, "host did not take it: " + describe(reply));
+            }
+        }
+        crashIf(CrashPoint.BEFORE_HANDOFF_COMPLETE);
+        try {
+            session.request(orderId, new HandoffComplete(replies.size()));
+        } catch (IOException e) {
+            log.warn("event=handoff_complete_not_sent error=\"{}\"", e.getMessage());
+        }
+        settle();
+        log.info("event=handoff_done selected={} handed_off={} rolled_back={} failed={} freeze_ms={} dump_ms={} total_ms={}",
+                batch.size(), countIn(Phase.HANDED_OFF), count(batch, Phase.ROLLED_BACK), count(batch, Phase.FAILED),
+                (frozenAt - start) / 1_000_000, (dumpedAt - frozenAt) / 1_000_000, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private void freezeAll(Set<FreezeUnit> units) throws IOException {
+        frozen.addAll(units);
+        journal.writeFrozen(List.copyOf(frozen)); // before freezing: a restart thaws what may be frozen
+        for (FreezeUnit unit : units) {
+            freezer.freeze(unit);
+            log.debug("event=frozen unit={}", unit);
+        }
+    }
+
+    /** Dump, journal the dump, then detach: a journal without a dump means the socket was never detached. */
+    private void dumpAndDetach(Carried c) throws IOException {
+        try {
+            c.socket = NativeSocket.adopt(Pidfd.duplicate(c.ownerPid, c.ownerFd), c.flow.toString());
+        } catch (SyscallException e) {
+            fail(c, "cannot reach the owner's descriptor: " + e.getMessage());
+            return;
+        }
+        ConnectionState dump;
+        try {
+            dump = TcpRepair.dump(c.socket);
+        } catch (UnsupportedStateException e) {
+            c.error = e.getMessage();
+            c.phase = Phase.ROLLED_BACK; // nothing changed
+            journal.write(c);
+            return;
+        } catch (IOException e) {
+            leaveInPlace(c, "dump failed: " + e.getMessage());
+            return;
+        }
+        if (ConnectionStateCodec.encode(dump).length > Frames.DEFAULT_MAX_PAYLOAD - FRAME_OVERHEAD) {
+            leaveInPlace(c, "its queues do not fit one frame");
+            return;
+        }
+        c.dump = dump;
+        c.phase = Phase.DUMPED;
+        journal.write(c);
+        TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
+    }
+
+    /** Undoes a dump that went no further: repair mode off, the socket unchanged. */
+    private void leaveInPlace(Carried c, String why) throws IOException {
+        c.error = why;
+        try {
+            TcpRepair.resume(c.socket);
+            c.phase = Phase.ROLLED_BACK;
+            log.warn("event=left_in_place flow={} why=\"{}\"", c.flow, why);
+        } catch (SyscallException e) {
+            c.phase = Phase.FAILED;
+            c.error = why + "; leaving repair mode failed: " + e.getMessage();
+            log.error("event=failed flow={} why=\"{}\"", c.flow, c.error);
+        }
+        journal.write(c);
+    }
+
+    /** The host never took it over: the original socket carries the connection again from the agent's own dump. */
+    private void rollBack(Carried c, String why) throws IOException {
+        c.error = why;
+        try {
+            TcpRepair.conformInPlace(c.socket, c.dump);
+            c.phase = Phase.ROLLED_BACK;
+            log.warn("event=rolled_back flow={} phase={} why=\"{}\"", c.flow, c.phase, why);
+        } catch (IOException e) {
+            fail(c, why + "; rollback failed: " + e.getMessage());
+            return;
+        }
+        journal.write(c);
+    }
+
+    private void fail(Carried c, String why) throws IOException {
+        c.phase = Phase.FAILED;
+        c.error = why;
+        log.error("event=failed flow={} phase={} why=\"{}\"", c.flow, c.phase, why);
+        journal.write(c);
+    }
+
+    // ---------------------------------------------------------------- reclaim
+
+    /** Takes back every handed-off connection; answers the order ({@code orderId} < 0: none) with Ack. */
+    private void reclaim(Session session, int orderId) throws Exception {
+        long start = System.nanoTime();
+        List<Carried> out = carried.values().stream().filter(c -> c.phase == Phase.HANDED_OFF).toList();
+        log.info("event=reclaim connections={} channel={}", out.size(), session);
+        Map<Carried, CompletableFuture<Message>> grants = new LinkedHashMap<>();
+        for (Carried c : out) {
+            c.phase = Phase.RECLAIMING;
+            journal.write(c);
+            grants.put(c, session.request(new ReleaseRequest(c.flow, c.token)));
+        }
+        Map<Carried, CompletableFuture<Message>> confirms = new LinkedHashMap<>();
+        boolean first = true;
+        for (Map.Entry<Carried, CompletableFuture<Message>> e : grants.entrySet()) {
+            Carried c = e.getKey();
+            Message reply = await(e.getValue(), c);
+            if (reply instanceof ReleaseGranted granted) {
+                if (conformToGrant(c, granted)) {
+                    if (first) {
+                        first = false;
+                        crashIf(CrashPoint.AFTER_FIRST_CONFORM);
+                    }
+                    confirms.put(c, session.request(new ReleaseConfirm(c.flow, c.token)));
+                } else {
+                    session.request(new ReleaseAbort(c.flow, c.token));
+                    backToHost(c, "conform failed; the host holds it again");
+                }
+            } else if (reply instanceof ErrorReply error && error.code() == ErrorCode.UNKNOWN_FLOW && isLive(c)) {
+                // Confirmed before a restart, journal not updated: the host forgot it, the socket carries it.
+                c.phase = Phase.CONFORMED;
+                journal.write(c);
+            } else {
+                backToHost(c, "release refused: " + describe(reply));
+            }
+        }
+        for (Map.Entry<Carried, CompletableFuture<Message>> e : confirms.entrySet()) {
+            Carried c = e.getKey();
+            Message reply = await(e.getValue(), c);
+            if (reply instanceof Ack) {
+                c.phase = Phase.CONFORMED;
+                journal.write(c);
+            } else {
+                // The host holds it again (a release it saw no confirm for is aborted); the flow stays
+                // blocked, so the next reclaim conforms the socket afresh.
+                backToHost(c, "confirm not acknowledged: " + describe(reply));
+            }
+        }
+        int back = (int) out.stream().filter(c -> c.phase == Phase.CONFORMED).count();
+        settle();
+        if (orderId >= 0) {
+            try {
+                session.send(orderId, new Ack());
+            } catch (IOException e) {
+                log.warn("event=reclaim_ack_not_sent error=\"{}\"", e.getMessage());
+            }
+        }
+        log.info("event=reclaim_done conformed={} still_handed_off={} total_ms={}", back, countIn(Phase.HANDED_OFF),
+                (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private boolean conformToGrant(Carried c, ReleaseGranted granted) throws IOException {
+        try {
+            if (granted.peerReset() || granted.finalState() == null) {
+                // The peer reset it while the host held it: the socket goes back to its own dump and
+                // the peer's answer to its first segment (RST) ends it for the application.
+                TcpRepair.conformInPlace(c.socket, c.dump);
+                c.error = "peer reset the connection during the hold";
+            } else {
+                TcpRepair.conformInPlace(c.socket, granted.finalState());
+                c.finalState = granted.finalState();
+            }
+            return true;
+        } catch (IOException e) {
+            c.error = "conform failed: " + e.getMessage();
+            log.error("event=conform_failed flow={} error=\"{}\"", c.flow, e.getMessage());
+            return false;
+        }
+    }
+
+    private void backToHost(Carried c, String why) throws IOException {
+        c.phase = Phase.HANDED_OFF;
+        c.error = why;
+        journal.write(c);
+        log.warn("event=still_handed_off flow={} why=\"{}\"", c.flow, why);
+    }
+
+    /** A detached socket is in CLOSE and has no peer; a conformed one does. */
+    private static boolean isLive(Carried c) {
+        try {
+            c.socket.remoteAddress();
+            return true;
+        } catch (SyscallException notConnected) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- settle, recover
+
+    /**
+     * Lets settled connections go: unblocks their flows, thaws every unit no unsettled connection
+     * needs, reports them and forgets them. With nothing left, removes the table and the journal.
+     */
+    private void settle() throws IOException {
+        List<Carried> done = carried.values().stream().filter(c -> c.phase.settled()).toList();
+        firewall.unblock(done.stream().filter(c -> c.phase != Phase.FAILED || c.dump != null).map(c -> c.flow).toList());
+        Set<FreezeUnit> needed = new HashSet<>();
+        carried.values().stream().filter(c -> !c.phase.settled()).forEach(c -> needed.addAll(c.freezeUnits));
+        for (FreezeUnit unit : List.copyOf(frozen)) {
+            if (!needed.contains(unit)) {
+                freezer.thaw(unit);
+                frozen.remove(unit);
+            }
+        }
+        journal.writeFrozen(List.copyOf(frozen));
+        for (Carried c : done) {
+            CarriedReport report = report(c);
+            reports.add(report);
+            log.info("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={}{}", report.flow(),
+                    report.phase(), report.bytesFromPeer(), report.bytesToPeer(), report.heldMillis(),
+                    c.error == null ? "" : " note=\"" + c.error + "\"");
+            if (c.socket != null && !c.socket.isClosed()) {
+                c.socket.close(); // our duplicate only: the owner's descriptor stays open
+            }
+            journal.forget(c.flow);
+            carried.remove(c.flow);
+        }
+        if (carried.isEmpty()) {
+            firewall.remove();
+            journal.clear();
+        }
+    }
+
+    private static CarriedReport report(Carried c) {
+        long fromPeer = 0;
+        long toPeer = 0;
+        if (c.finalState != null && c.dump != null) {
+            fromPeer = Integer.toUnsignedLong(payloadEnd(c.finalState) - payloadEnd(c.dump));
+            toPeer = Integer.toUnsignedLong(c.finalState.sendQueueSeq() - c.dump.sendQueueSeq());
+        }
+        long held = c.handedOffAtNanos == 0 ? 0 : (System.nanoTime() - c.handedOffAtNanos) / 1_000_000;
+        return new CarriedReport(c.flow.toString(), c.phase, fromPeer, toPeer, held);
+    }
+
+    /** Sequence number just past the last data byte received (the FIN excluded). */
+    private static int payloadEnd(ConnectionState s) {
+        return s.rcvNxt() - (s.state().finReceived() ? 1 : 0);
+    }
+
+    /** Finishes or undoes what a previous agent left in the journal. */
+    private void recover() throws IOException {
+        List<Journal.Entry> entries = journal.readConnections();
+        List<FreezeUnit> wasFrozen = journal.readFrozen();
+        if (entries.isEmpty() && wasFrozen.isEmpty()) {
+            firewall.remove(); // a table left by an agent that died before journaling anything
+            return;
+        }
+        log.warn("event=recovering connections={} frozen_units={} journal={}", entries.size(), wasFrozen.size(), journal.dir());
+        firewall.reset(entries.stream().map(Journal.Entry::flow).toList());
+        frozen.addAll(wasFrozen);
+        for (Journal.Entry e : entries) {
+            Carried c = new Carried(e.flow(), e.ownerPid(), e.ownerFd(), e.inode(), e.units());
+            c.dump = e.dump();
+            c.token = e.token();
+            c.phase = e.phase();
+            carried.put(c.flow, c);
+            if (c.phase.settled()) {
+                continue;
+            }
+            if (!sameSocket(c)) {
+                fail(c, "owner " + c.ownerPid + " no longer holds the socket on fd " + c.ownerFd);
+                continue;
+            }
+            c.socket = NativeSocket.adopt(Pidfd.duplicate(c.ownerPid, c.ownerFd), c.flow.toString());
+            switch (c.phase) {
+                case SELECTED, FROZEN -> leaveInPlace(c, "agent restarted before the dump was journaled");
+                case DUMPED -> rollBack(c, "agent restarted before the host accepted it");
+                case HANDED_OFF, RECLAIMING -> backToHost(c, "agent restarted; reclaiming when a host connects");
+                default -> throw new IllegalStateException("unexpected phase " + c.phase);
+            }
+        }
+        settle();
+        log.info("event=recovered handed_off={}", countIn(Phase.HANDED_OFF));
+    }
+
+    private static boolean sameSocket(Carried c) {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc", Integer.toString(c.ownerPid), "fd",
+                    Integer.toString(c.ownerFd))).toString();
+            return target.equals("socket:[" + c.inode + "]");
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Message await(CompletableFuture<Message> reply, Carried c) {
+        try {
+            return reply.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new ErrorReply(ErrorCode.INTERNAL, "interrupted waiting for the host about " + c.flow);
+        } catch (ExecutionException e) {
+            return new ErrorReply(ErrorCode.INTERNAL, "no reply: " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            return new ErrorReply(ErrorCode.INTERNAL, "no reply within " + REPLY_TIMEOUT_SECONDS + " s");
+        }
+    }
+
+    private static String describe(Message reply) {
+        return reply instanceof ErrorReply e ? e.code() + " " + e.message() : String.valueOf(reply);
+    }
+
+    private int countIn(Phase phase) {
+        return (int) carried.values().stream().filter(c -> c.phase == phase).count();
+    }
+
+    private static long count(List<Carried> list, Phase phase) {
+        return list.stream().filter(c -> c.phase == phase).count();
+    }
+
+    private void crashIf(CrashPoint point) {
+        if (crashAt == point) {
+            dead = true;
+            try {
+                endpoint.close();
+            } catch (IOException e) {
+                log.warn("event=crash_close_failed error=\"{}\"", e.getMessage());
+            }
+            for (Carried c : carried.values()) {
+                if (c.socket != null && !c.socket.isClosed()) {
+                    try {
+                        c.socket.close();
+                    } catch (SyscallException e) {
+                        log.warn("event=crash_close_failed flow={} error=\"{}\"", c.flow, e.getMessage());
+                    }
+                }
+            }
+            throw new SimulatedCrash(point.name());
+        }
+    }
+
+    private static final class SimulatedCrash extends RuntimeException {
+        SimulatedCrash(String point) {
+            super(point);
+        }
+    }
+
+    /**
+     * Stops serving. Connections still handed off stay so (journaled, owners frozen, flows
+     * blocked): the next agent on this journal takes them back.
+     */
+    @Override
+    public void close() throws IOException {
+        dead = true;
+        endpoint.close();
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("event=work_thread_busy_at_close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Carried c : carried.values()) {
+            if (c.socket != null && !c.socket.isClosed()) {
+                c.socket.close();
+            }
+        }
+        if (!carried.isEmpty()) {
+            log.warn("event=stopped_with_connections carried={} journal={}", carried.size(), journal.dir());
+        }
+        log.info("event=stopped node={}", config.node());
+    }
+}

@@ -1,0 +1,68 @@
+package org.tcpferry.agent.core;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.tcpferry.protocol.FlowKey;
+import org.tcpferry.repair.ConnectionState;
+import org.tcpferry.sys.NativeSocket;
+
+/**
+ * One connection the agent is carrying: who owns it, the agent's duplicate of the owner's
+ * descriptor, the dump, the host's token and the phase. Changed only on the agent's work thread;
+ * {@code phase} is volatile so that status can be read from any thread.
+ */
+public final class Carried {
+    final FlowKey flow;
+    final int ownerPid;
+    final int ownerFd;
+    final long inode;
+    final List<FreezeUnit> freezeUnits;
+    volatile Phase phase = Phase.SELECTED;
+    NativeSocket socket;
+    ConnectionState dump;
+    ConnectionState finalState;
+    byte[] token;
+    String error;
+    long handedOffAtNanos;
+
+    Carried(FlowKey flow, int ownerPid, int ownerFd, long inode, List<FreezeUnit> freezeUnits) {
+        this.flow = flow;
+        this.ownerPid = ownerPid;
+        this.ownerFd = ownerFd;
+        this.inode = inode;
+        this.freezeUnits = List.copyOf(freezeUnits);
+    }
+
+    public FlowKey flow() {
+        return flow;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    public int ownerPid() {
+        return ownerPid;
+    }
+
+    public int ownerFd() {
+        return ownerFd;
+    }
+
+    public String error() {
+        return error;
+    }
+
+    InetSocketAddress local() {
+        return flow.local();
+    }
+
+    InetSocketAddress remote() {
+        return flow.remote();
+    }
+
+    @Override
+    public String toString() {
+        return flow + " " + phase + " owner " + ownerPid + "/fd " + ownerFd;
+    }
+}

@@ -1,0 +1,15 @@
+package org.tcpferry.agent.core;
+
+/**
+ * For tests of recovery: a place where {@link Agent#simulateCrashAt} makes the agent stop dead,
+ * as a kill -9 would, leaving its journal, its firewall table and the frozen owners as they are.
+ */
+public enum CrashPoint {
+    NONE,
+    /** Handoff: every selected connection dumped and detached, no HandoffRequest sent. */
+    AFTER_DUMP,
+    /** Handoff: every reply received and journaled, HandoffComplete not sent. */
+    BEFORE_HANDOFF_COMPLETE,
+    /** Reclaim: the first connection conformed to its final state, not confirmed. */
+    AFTER_FIRST_CONFORM
+}
