@@ -5,8 +5,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Finds the system tools the rig runs. Maven and IDEs often start the JVM with a PATH that lacks the
@@ -19,6 +21,8 @@ final class Tools {
 
     /** Every tool the rig needs. */
     static final List<String> REQUIRED = List.of("ip", "nft", "nsenter");
+
+    private static final Map<String, String> FOUND = new ConcurrentHashMap<>();
 
     private Tools() {}
 
@@ -49,9 +53,10 @@ final class Tools {
 
     /** The absolute path of {@code name}; a RigException naming the tool when it is missing. */
     static String require(String name) {
-        return find(name)
+        // Looked up once: the rig runs ip and nsenter hundreds of times per test run.
+        return FOUND.computeIfAbsent(name, tool -> find(tool)
                 .map(Path::toString)
-                .orElseThrow(() -> new RigException("`" + name + "` not found on " + searchPath()));
+                .orElseThrow(() -> new RigException("`" + tool + "` not found on " + searchPath())));
     }
 
     /** The required tools that cannot be found. */
