@@ -14,8 +14,9 @@
 #        build.sh --print-host-packages  the Debian packages the host needs (for bin/test-all)
 #        build.sh --install-host-packages
 #
-# Environment: TCPFERRY_AGENT_MAIN  the agent's main class (default: the agent jar's Main-Class)
-#              TCPFERRY_AGENT_ARGS  the agent's arguments (default: none)
+# Environment: TCPFERRY_AGENT_MAIN  the agent's main class (default: the jar's Main-Class, else
+#                                   DEFAULT_AGENT_MAIN below)
+#              TCPFERRY_AGENT_ARGS  the agent's arguments (default: DEFAULT_AGENT_ARGS below)
 set -euo pipefail
 
 # --- The one list of host packages: this script, qemu/run-guest.sh, libvirt/host-rig.sh, smoke.sh.
@@ -36,9 +37,13 @@ GUEST_DEB_PACKAGES=(
 KERNEL_METAPACKAGE=linux-image-amd64
 # Loaded by /init in dependency order (dependencies found from each module's .modinfo).
 GUEST_MODULES=(virtio_pci virtio_net virtio_console nf_tables)
-JRE_MODULES=java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.crypto.ec
+# java.xml: logback parses its logback.xml; java.sql: Jackson's date handlers (jdeps on the agent's
+# classpath also names java.desktop, only for optional java.beans support: left out, 12 MB).
+JRE_MODULES=java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.crypto.ec,java.xml,java.sql
 KERNEL_CMDLINE="console=ttyS0 panic=1 quiet mitigations=off"
-AGENT_CHANNEL=org.tcpferry.agent.0
+# How /opt/tcpferry/start-agent runs the agent (the same command line as its systemd unit).
+DEFAULT_AGENT_MAIN=org.tcpferry.agent.cli.AgentMain
+DEFAULT_AGENT_ARGS="run --channel /dev/virtio-ports/org.tcpferry.agent.0 --journal /run/tcpferry-agent/journal"
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -80,7 +85,8 @@ agent_jars=()
 find_agent_jars() {
     local target="$repo/guest-agent/target" jar
     jar=$(ls "$target"/tcpferry-guest-agent-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -1 || true)
-    if [[ -z "$jar" ]] || ! unzip -l "$jar" 2>/dev/null | grep -q '\.class$'; then
+    # (grep -c, not grep -q: an early exit would make unzip fail on SIGPIPE under pipefail)
+    if [[ -z "$jar" ]] || [[ "$(unzip -Z1 "$jar" 2>/dev/null | grep -c '\.class$')" -eq 0 ]]; then
         log "guest agent not built yet (no classes in guest-agent/target): image without agent"
         return 0
     fi
@@ -95,15 +101,33 @@ find_agent_jars() {
 }
 
 agent_main_class() {
+    local from_manifest
+    from_manifest=$(unzip -p "${agent_jars[0]}" META-INF/MANIFEST.MF | tr -d '\r' | sed -n 's/^Main-Class: *//p')
     if [[ -n "${TCPFERRY_AGENT_MAIN:-}" ]]; then
         echo "$TCPFERRY_AGENT_MAIN"
-    else
-        unzip -p "${agent_jars[0]}" META-INF/MANIFEST.MF | tr -d '\r' | sed -n 's/^Main-Class: *//p'
+    elif [[ -n "$from_manifest" ]]; then
+        echo "$from_manifest"
+    elif unzip -Z1 "${agent_jars[0]}" | grep -qx "${DEFAULT_AGENT_MAIN//.//}.class"; then
+        echo "$DEFAULT_AGENT_MAIN"
     fi
 }
 
 # apt-get download --print-uris names each .deb with its version and checksum without fetching it.
+# Asking apt costs seconds, so the answer is kept until the package lists change.
 resolve_packages() {
+    local lists_state answer
+    lists_state=$( (ls -l --time-style=+%s /var/lib/apt/lists/ /var/cache/apt/pkgcache.bin 2>/dev/null
+        echo "$KERNEL_METAPACKAGE ${GUEST_DEB_PACKAGES[*]}") | sha256sum | cut -c1-16)
+    answer="$cache/resolved/$lists_state"
+    if [[ ! -s "$answer" ]]; then
+        mkdir -p "$cache/resolved"
+        ask_apt > "$answer.tmp"
+        mv "$answer.tmp" "$answer"
+    fi
+    cat "$answer"
+}
+
+ask_apt() {
     local kernel
     kernel=$(apt-cache depends "$KERNEL_METAPACKAGE" | awk '/Depends: linux-image-/ {print $2; exit}')
     [[ -n "$kernel" ]] || die "cannot resolve $KERNEL_METAPACKAGE (apt-get update?)"
@@ -117,7 +141,7 @@ cache_key() {
         echo "jdk: $(readlink -f "$java_home") $(dpkg-query -W -f='${Version}' openjdk-17-jdk-headless 2>/dev/null)"
         cat "$java_home/release"; stat -c '%s %Y' "$java_home/lib/modules"
         (cd "$here" && sha256sum build.sh lib/*.sh guest/*)
-        echo "agent main: ${TCPFERRY_AGENT_MAIN:-} args: ${TCPFERRY_AGENT_ARGS:-}"
+        echo "agent main: ${TCPFERRY_AGENT_MAIN:-$DEFAULT_AGENT_MAIN} args: ${TCPFERRY_AGENT_ARGS:-$DEFAULT_AGENT_ARGS}"
         local jar
         for jar in "${agent_jars[@]}"; do
             echo "agent $(basename "$jar") $(sha256sum < "$jar" | cut -d' ' -f1)"
@@ -127,6 +151,7 @@ cache_key() {
 
 publish() {
     local image=$1 file
+    touch "$image"
     for file in vmlinux initrd.img cmdline manifest.txt; do
         ln -f "$image/$file" "$outdir/$file" 2>/dev/null || cp -f "$image/$file" "$outdir/$file"
     done
@@ -275,7 +300,7 @@ install_agent() {
     cp "$here/guest/start-agent" "$root/opt/tcpferry/start-agent"
     {
         echo "AGENT_MAIN='$main'"
-        echo "AGENT_ARGS='${TCPFERRY_AGENT_ARGS:-}'"
+        echo "AGENT_ARGS='${TCPFERRY_AGENT_ARGS:-$DEFAULT_AGENT_ARGS}'"
         echo "JAVA_OPTS=''"
     } > "$root/opt/tcpferry/agent.conf"
     echo "agent: $main, jars: $(cd "$root/opt/tcpferry/lib" && ls | tr '\n' ' ')" >> "$work/manifest.txt"
@@ -386,5 +411,7 @@ else
     build_image
 fi
 publish "$cache/images/$key"
+# Each image is ~140 MB: keep the three most recently built.
+ls -1dt "$cache"/images/*/ | tail -n +4 | xargs -r rm -rf
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 log "done in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s"
