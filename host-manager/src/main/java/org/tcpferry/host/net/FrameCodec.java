@@ -57,7 +57,8 @@ final class FrameCodec extends ByteToMessageCodec<Envelope> {
             in.skipBytes(in.readableBytes());
             log.warn("event=bad_frame endpoint={} remote={} code={} error=\"{}\"", endpoint, ctx.channel().remoteAddress(),
                     e.code(), e.getMessage());
-            ctx.writeAndFlush(new Envelope(requestId, e.toErrorReply())).addListener(ChannelFutureListener.CLOSE);
+            // Through the channel, not ctx: ctx.write would start after this codec and skip its encoder.
+            ctx.channel().writeAndFlush(new Envelope(requestId, e.toErrorReply())).addListener(ChannelFutureListener.CLOSE);
         }
     }
 }

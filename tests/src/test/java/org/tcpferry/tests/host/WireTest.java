@@ -1,0 +1,113 @@
+package org.tcpferry.tests.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.tcpferry.rig.StandardTopology.PEER_V4;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.tcpferry.host.cli.TcpferryCommand;
+import org.tcpferry.host.config.QuotaConfig;
+import org.tcpferry.protocol.Ack;
+import org.tcpferry.protocol.ErrorCode;
+import org.tcpferry.protocol.ErrorReply;
+import org.tcpferry.protocol.HandoffAccepted;
+import org.tcpferry.protocol.HandoffComplete;
+import org.tcpferry.protocol.HandoffRequest;
+import org.tcpferry.protocol.Hello;
+import org.tcpferry.protocol.HelloReply;
+import org.tcpferry.protocol.Message;
+import org.tcpferry.protocol.ReleaseConfirm;
+import org.tcpferry.protocol.ReleaseGranted;
+import org.tcpferry.protocol.ReleaseRequest;
+import org.tcpferry.repair.ConnectionState;
+import org.tcpferry.rig.KernelTest;
+import org.tcpferry.tests.host.HostTestBed.Conn;
+import org.tcpferry.tests.host.HostTestBed.PeerTuning;
+
+/**
+ * The same handoff and release through the daemon's real endpoints: the guest channel (TCP on
+ * loopback, listen mode), the control socket via {@code tcpferry status}, and the metrics page.
+ * A garbage frame gets an ErrorReply and a closed channel, and the held connection does not notice.
+ */
+@KernelTest
+class WireTest {
+
+    @Test
+    void handoffAndReleaseOverTheGuestChannel() throws Exception {
+        try (HostTestBed bed = HostTestBed.create("host wire", QuotaConfig.defaults(), "tcp:127.0.0.1:0", "listen")) {
+            Conn conn = bed.connect(PEER_V4, 7030, PeerTuning.IMPATIENT).streaming(5);
+            Thread.sleep(200);
+            ConnectionState state = bed.capture(conn);
+            var channel = bed.host().endpoints().guestListenAddress(HostTestBed.DOMAIN);
+
+            try (AgentWire agent = new AgentWire(channel)) {
+                assertThat(agent.ask(new Hello(Hello.AGENT, "guest", HostTestBed.DOMAIN))).isInstanceOf(HelloReply.class);
+                Message reply = agent.ask(new HandoffRequest(HostTestBed.DOMAIN, state));
+                assertThat(reply).isInstanceOf(HandoffAccepted.class);
+                HandoffAccepted accepted = (HandoffAccepted) reply;
+                assertThat(agent.ask(new HandoffComplete(1))).isInstanceOf(Ack.class);
+                Message foreign = agent.ask(new HandoffRequest("other-vm", state));
+                assertThat(((ErrorReply) foreign).code()).isEqualTo(ErrorCode.NOT_OWNER);
+
+                // A broken frame: ErrorReply, channel closed, nothing else touched.
+                try (AgentWire confused = new AgentWire(channel)) {
+                    confused.sendRaw("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    Message error = confused.read();
+                    assertThat(error).isInstanceOf(ErrorReply.class);
+                    assertThat(((ErrorReply) error).code()).isEqualTo(ErrorCode.MALFORMED);
+                    assertThat(confused.read()).as("channel closed after a bad frame").isNull();
+                }
+                // A release whose requester vanishes before confirming: the copy holds again.
+                try (AgentWire vanishing = new AgentWire(channel)) {
+                    vanishing.ask(new Hello(Hello.AGENT, "guest", HostTestBed.DOMAIN));
+                    assertThat(vanishing.ask(new ReleaseRequest(accepted.flow(), accepted.token())))
+                            .isInstanceOf(ReleaseGranted.class);
+                }
+                Holds.awaitStatus(bed, accepted.flow(), e -> e.path("state").asText().equals("HOLDING"), 5000);
+                Thread.sleep(1000);
+                assertThat(conn.stream.failure()).isNull();
+
+                String json = cli("status", "--json", "--socket", bed.config().controlSocket());
+                assertThat(json).contains(accepted.flow().toString()).contains("\"state\":\"HOLDING\"");
+                String table = cli("status", "--socket", bed.config().controlSocket());
+                assertThat(table).contains("HOLDING").contains("open").contains(accepted.flow().toString());
+                System.out.print(table);
+
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + bed.host().metricsAddress().getPort() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).contains("tcpferry_held_connections 1").contains("tcpferry_handoff_seconds_count 1")
+                        .contains("tcpferry_release_seconds_count 1").contains("tcpferry_spooled_bytes");
+
+                Message granted = agent.ask(new ReleaseRequest(accepted.flow(), accepted.token()));
+                assertThat(granted).isInstanceOf(ReleaseGranted.class);
+                bed.handBack(conn, ((ReleaseGranted) granted).finalState());
+                assertThat(agent.ask(new ReleaseConfirm(accepted.flow(), accepted.token()))).isInstanceOf(Ack.class);
+            }
+            Thread.sleep(300);
+            String sent = conn.stream.finish();
+            assertThat(conn.reader.awaitEof(10_000)).isEqualTo(sent);
+        }
+    }
+
+    /** Runs the CLI in-process and returns what it printed; fails on a non-zero exit. */
+    private static String cli(String... args) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            exit = TcpferryCommand.run(args);
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(exit).as("exit code of tcpferry " + String.join(" ", args)).isZero();
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+}
