@@ -10,7 +10,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -74,7 +73,7 @@ public final class ChannelEndpoint implements Closeable {
             log.info("event=listening channel={}", spec);
             while (!closed) {
                 SocketChannel ch = server.accept();
-                run(new Session(Channels.newInputStream(ch), Channels.newOutputStream(ch), ch, spec), handler);
+                run(new Session(SocketChannelStreams.input(ch), SocketChannelStreams.output(ch), ch, spec), handler);
             }
         } finally {
             Files.deleteIfExists(path);

@@ -1,0 +1,338 @@
+package org.tcpferry.tests.agent;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.tcpferry.agent.core.Agent;
+import org.tcpferry.agent.core.AgentConfig;
+import org.tcpferry.agent.core.Carried;
+import org.tcpferry.agent.core.Phase;
+import org.tcpferry.host.HostManager;
+import org.tcpferry.host.config.DomainConfig;
+import org.tcpferry.host.config.HostConfig;
+import org.tcpferry.host.config.PeerConfig;
+import org.tcpferry.host.config.QuotaConfig;
+import org.tcpferry.host.net.Envelope;
+import org.tcpferry.protocol.Message;
+import org.tcpferry.rig.Namespace;
+import org.tcpferry.rig.StandardTopology;
+import org.tcpferry.sys.NativeSocket;
+import org.tcpferry.sys.SockAddr;
+import org.tcpferry.sys.SockOpt;
+
+/**
+ * The rig for agent tests: a standard topology, host manager A (in-process, connecting to the
+ * agent's unix socket as to a virtio-serial chardev), an in-process {@link Agent} whose socket
+ * work runs in the guest namespace, and guest applications as separate {@link EchoApp} processes
+ * in the guest namespace, each connection echoed to a {@link PeerEcho} in the peer namespace.
+ * Closing removes everything (processes by the rig, namespaces, host A's tables, the temp dir).
+ */
+final class AgentBed implements AutoCloseable {
+    static final String DOMAIN = "vm1";
+
+    final StandardTopology net;
+    final Path dir;
+    final HostConfig hostConfig;
+    HostManager hostA;
+    Agent agent;
+    private final AtomicInteger orderIds = new AtomicInteger(1001);
+    private final List<App> apps = new ArrayList<>();
+    private final List<PeerEcho> peers = new ArrayList<>();
+    private final List<NativeSocket> listeners = new ArrayList<>();
+
+    private AgentBed(StandardTopology net, Path dir, HostConfig hostConfig) {
+        this.net = net;
+        this.dir = dir;
+        this.hostConfig = hostConfig;
+    }
+
+    static AgentBed create(String purpose) throws Exception {
+        StandardTopology net = StandardTopology.create(purpose);
+        Path dir = Files.createTempDirectory("tcpferry-agent-test");
+        try {
+            QuotaConfig q = QuotaConfig.defaults();
+            HostConfig config = new HostConfig("hostA-test", dir.resolve("control.sock").toString(), PeerConfig.disabled(),
+                    dir.resolve("host.secret").toString(), new QuotaConfig(q.connectionSpoolBytes(), q.domainSpoolBytes(),
+                    q.memoryPerConnectionBytes(), dir.resolve("spool").toString()), null, "127.0.0.1:0",
+                    List.of(new DomainConfig(DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001",
+                            List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"),
+                            net.hostA().file().toString(), StandardTopology.HOST_BRIDGE,
+                            dir.resolve("agent.sock").toString(), "connect")));
+            AgentBed bed = new AgentBed(net, dir, config);
+            bed.agent = Agent.start(bed.agentConfig());
+            bed.hostA = HostManager.start(config);
+            bed.awaitConnected();
+            return bed;
+        } catch (Exception | Error e) {
+            net.close();
+            deleteTree(dir);
+            throw e;
+        }
+    }
+
+    AgentConfig agentConfig() {
+        return new AgentConfig("unix:" + dir.resolve("agent.sock"), dir.resolve("journal"), "guest-test", "",
+                net.guest().file(), true);
+    }
+
+    /** Starts a fresh agent on the same journal and channel, as after a restart. */
+    void restartAgent() throws Exception {
+        agent.close();
+        agent = Agent.start(agentConfig());
+        awaitConnected();
+    }
+
+    void awaitConnected() throws Exception {
+        await(() -> agent.session() != null && hostA.endpoints().guestChannel(DOMAIN) != null, 10_000, "host A connected to the agent");
+    }
+
+    /** Sends {@code order} from host A to the agent, as the host's own logic would. */
+    void order(Message order) throws Exception {
+        awaitConnected();
+        hostA.endpoints().guestChannel(DOMAIN).writeAndFlush(new Envelope(orderIds.getAndAdd(2), order)).sync();
+    }
+
+    void awaitPhase(Phase phase, int count, long timeoutMillis) throws Exception {
+        await(() -> agent.connections().size() == count && agent.connections().stream().allMatch(c -> c.phase() == phase),
+                timeoutMillis, count + " connections " + phase + " (now " + phases() + ")");
+    }
+
+    void awaitAllBack(int reports, long timeoutMillis) throws Exception {
+        await(() -> agent.connections().isEmpty() && agent.reports().size() >= reports, timeoutMillis,
+                "all connections back (now " + phases() + ", " + agent.reports().size() + " reports)");
+    }
+
+    String phases() {
+        Map<Phase, Integer> m = new TreeMap<>();
+        for (Carried c : agent.connections()) {
+            m.merge(c.phase(), 1, Integer::sum);
+        }
+        return m.toString();
+    }
+
+    /** A guest application with {@code count} connections to the peer ({@code client}) or from it ({@code server}). */
+    App app(String mode, String peerIp, int port, int count, PeerSetup peer) throws Exception {
+        InetAddress peerAddress = InetAddress.getByName(peerIp);
+        String guestIp = peerAddress instanceof java.net.Inet4Address ? StandardTopology.GUEST_V4 : StandardTopology.GUEST_V6;
+        NativeSocket listener = null;
+        if (mode.equals("client")) {
+            listener = net.peer().netns().call(() -> {
+                NativeSocket s = NativeSocket.tcp(SockAddr.family(peerAddress));
+                s.setInt(SockOpt.SO_REUSEADDR, 1);
+                s.bind(new InetSocketAddress(peerAddress, port));
+                s.listen(4096);
+                return s;
+            });
+            listeners.add(listener);
+        }
+        String classes = Path.of(EchoApp.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = net.guest().spawn(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", classes,
+                EchoApp.class.getName(), mode, mode.equals("client") ? peerIp : guestIp, Integer.toString(port),
+                Integer.toString(count));
+        App app = new App(process);
+        apps.add(app);
+        List<NativeSocket> peerSockets = new ArrayList<>();
+        if (mode.equals("client")) {
+            for (int i = 0; i < count; i++) {
+                peerSockets.add(listener.accept());
+            }
+        } else {
+            app.expect("LISTENING", 20_000);
+            InetSocketAddress target = new InetSocketAddress(InetAddress.getByName(guestIp), port);
+            peerSockets = net.peer().netns().call(() -> {
+                List<NativeSocket> list = new ArrayList<>();
+                for (int i = 0; i < count; i++) {
+                    NativeSocket s = NativeSocket.tcp(SockAddr.family(peerAddress));
+                    s.connect(target);
+                    list.add(s);
+                }
+                return list;
+            });
+        }
+        app.expect("READY", 20_000);
+        for (NativeSocket s : peerSockets) {
+            s.describe(SockAddr.format(s.localAddress()) + "->" + SockAddr.format(s.remoteAddress()));
+            peer.tune(s);
+            PeerEcho echo = peer.start(s, peers.size() + 1);
+            peers.add(echo);
+            app.peers.add(echo);
+        }
+        app.socketsBefore = app.sockets();
+        return app;
+    }
+
+    /** How the peer's sockets are tuned and driven. */
+    interface PeerSetup {
+        void tune(NativeSocket s) throws IOException;
+
+        PeerEcho start(NativeSocket s, long seed) throws Exception;
+    }
+
+    /** TCP_USER_TIMEOUT 3 s, keepalive 1 s / 1 s / 2: gives up about 3 s after the guest goes silent. */
+    static void impatient(NativeSocket peer) throws IOException {
+        peer.setInt(SockOpt.TCP_USER_TIMEOUT, 3000);
+        peer.setInt(SockOpt.SO_KEEPALIVE, 1);
+        peer.setInt(SockOpt.TCP_KEEPIDLE, 1);
+        peer.setInt(SockOpt.TCP_KEEPINTVL, 1);
+        peer.setInt(SockOpt.TCP_KEEPCNT, 2);
+    }
+
+    static PeerSetup impatientStreaming(int chunk, long pauseMillis) {
+        return new PeerSetup() {
+            @Override
+            public void tune(NativeSocket s) throws IOException {
+                impatient(s);
+            }
+
+            @Override
+            public PeerEcho start(NativeSocket s, long seed) throws Exception {
+                return new PeerEcho(s, seed, chunk, pauseMillis);
+            }
+        };
+    }
+
+    /** A guest application process and its peers. */
+    static final class App {
+        final Process process;
+        final List<PeerEcho> peers = new ArrayList<>();
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Map<String, String> socketsBefore;
+
+        App(Process process) {
+            this.process = process;
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    lines.add("READER-ERROR " + e);
+                }
+            }, "app-stdout " + process.pid());
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        void expect(String line, long timeoutMillis) throws Exception {
+            long deadline = System.currentTimeMillis() + timeoutMillis;
+            while (true) {
+                String got = lines.poll(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+                if (got == null) {
+                    String err = new String(process.getErrorStream().readNBytes(Math.min(4096, process.getErrorStream().available())));
+                    throw new AssertionError("app " + process.pid() + " did not print " + line + "; stderr: " + err);
+                }
+                if (got.equals(line)) {
+                    return;
+                }
+                if (got.startsWith("ERROR")) {
+                    throw new AssertionError("app " + process.pid() + ": " + got);
+                }
+            }
+        }
+
+        /** fd number to link target ({@code socket:[inode]}) for every socket the app holds. */
+        Map<String, String> sockets() throws IOException {
+            Map<String, String> out = new TreeMap<>();
+            try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+                for (Path fd : fds.toList()) {
+                    try {
+                        String target = Files.readSymbolicLink(fd).toString();
+                        if (target.startsWith("socket:")) {
+                            out.put(fd.getFileName().toString(), target);
+                        }
+                    } catch (java.nio.file.NoSuchFileException closed) {
+                        // closed while listing
+                    }
+                }
+            }
+            return out;
+        }
+
+        /** Finishes every peer (FIN after its stream), checks each echo, waits for the app to print DONE. */
+        List<String> finish(long timeoutMillis) throws Exception {
+            List<String> digests = new ArrayList<>();
+            for (PeerEcho p : peers) {
+                digests.add(p.finish(timeoutMillis));
+            }
+            expect("DONE", timeoutMillis);
+            if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS) || process.exitValue() != 0) {
+                throw new AssertionError("app " + process.pid() + " did not exit cleanly");
+            }
+            return digests;
+        }
+    }
+
+    static void await(BooleanSupplier condition, long timeoutMillis, String what) throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    Namespace guest() {
+        return net.guest();
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception failure = null;
+        for (AutoCloseable c : new AutoCloseable[] {agent, hostA}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        for (PeerEcho p : peers) {
+            try {
+                p.close();
+            } catch (Exception e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        for (NativeSocket l : listeners) {
+            l.close();
+        }
+        for (App a : apps) {
+            a.process.destroyForcibly(); // also a stopped one: SIGKILL acts on stopped processes
+        }
+        net.close();
+        deleteTree(dir);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package org.tcpferry.tests.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tcpferry.agent.core.CarriedReport;
+import org.tcpferry.agent.core.Phase;
+import org.tcpferry.protocol.HandoffOrder;
+import org.tcpferry.protocol.ReclaimOrder;
+import org.tcpferry.protocol.Selection;
+import org.tcpferry.rig.KernelTest;
+import org.tcpferry.rig.StandardTopology;
+import org.tcpferry.tests.agent.AgentBed.App;
+
+/**
+ * The agent hands a guest's connections to host A and takes them back in place when host A
+ * orders a reclaim (the migration was abandoned: the guest stays on host A). The applications are
+ * separate processes that know nothing of tcpferry, as clients and as servers (accepted sockets),
+ * over IPv4 and IPv6 in the same handoff; the peers give up 3 s after the guest goes silent, and
+ * the hold lasts longer than that.
+ */
+@KernelTest
+class HandoffAndReclaimTest {
+
+    @Test
+    void clientsAndServersOverBothFamiliesComeBackAfterAHoldLongerThanThePeersPatience() throws Exception {
+        try (AgentBed bed = AgentBed.create("agent-abandon")) {
+            AgentBed.PeerSetup peers = AgentBed.impatientStreaming(4096, 20);
+            List<App> apps = new ArrayList<>();
+            apps.add(bed.app("client", StandardTopology.PEER_V4, 7101, 2, peers));
+                        apps.add(bed.app("server", StandardTopology.PEER_V4, 7103, 1, peers));
+                        Thread.sleep(500);
+
+            long start = System.nanoTime();
+            bed.order(new HandoffOrder(Selection.all()));
+            bed.awaitPhase(Phase.HANDED_OFF, 3, 20_000);
+            System.out.printf("handoff of 3 connections: %d ms%n", (System.nanoTime() - start) / 1_000_000);
+            assertThat(bed.guest().exec("nft", "list", "table", "inet", "tcpferry_agent").stdout()).contains("flows4");
+
+            Thread.sleep(5_000);
+            for (App app : apps) {
+                for (PeerEcho p : app.peers) {
+                    assertThat(p.failure()).as("peer error during the hold").isNull();
+                }
+            }
+
+            start = System.nanoTime();
+            bed.order(new ReclaimOrder());
+            bed.awaitAllBack(3, 20_000);
+            System.out.printf("reclaim of 3 connections: %d ms%n", (System.nanoTime() - start) / 1_000_000);
+            for (CarriedReport r : bed.agent.reports()) {
+                System.out.println("carried " + r);
+                assertThat(r.phase()).isEqualTo(Phase.CONFORMED);
+                assertThat(r.bytesFromPeer()).as("bytes the host took from the peer for " + r.flow()).isPositive();
+            }
+            assertThat(bed.guest().execAllowFailure("nft", "list", "tables").stdout()).doesNotContain("tcpferry_agent");
+
+            Thread.sleep(1_000);
+            for (App app : apps) {
+                assertThat(app.sockets()).as("the application's descriptors name the same sockets").containsAllEntriesOf(app.socketsBefore);
+                for (String digest : app.finish(20_000)) {
+                    System.out.println("echoed byte-exact both ways: " + digest);
+                }
+            }
+        }
+    }
+}
