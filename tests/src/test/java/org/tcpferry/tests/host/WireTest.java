@@ -4,6 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tcpferry.rig.StandardTopology.PEER_V4;
 
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,15 +25,20 @@ import org.tcpferry.host.config.QuotaConfig;
 import org.tcpferry.protocol.Ack;
 import org.tcpferry.protocol.ErrorCode;
 import org.tcpferry.protocol.ErrorReply;
+import org.tcpferry.protocol.Frame;
+import org.tcpferry.protocol.FrameStreams;
 import org.tcpferry.protocol.HandoffAccepted;
 import org.tcpferry.protocol.HandoffComplete;
 import org.tcpferry.protocol.HandoffRequest;
 import org.tcpferry.protocol.Hello;
 import org.tcpferry.protocol.HelloReply;
 import org.tcpferry.protocol.Message;
+import org.tcpferry.protocol.MessageCodec;
 import org.tcpferry.protocol.ReleaseConfirm;
 import org.tcpferry.protocol.ReleaseGranted;
 import org.tcpferry.protocol.ReleaseRequest;
+import org.tcpferry.protocol.StatusReply;
+import org.tcpferry.protocol.StatusRequest;
 import org.tcpferry.repair.ConnectionState;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.tests.host.HostTestBed.Conn;
@@ -93,6 +107,33 @@ class WireTest {
             Thread.sleep(300);
             String sent = conn.stream.finish();
             assertThat(conn.reader.awaitEof(10_000)).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void hostConnectsToTheAgentsUnixSocketAndReconnectsWhenItGoesAway() throws Exception {
+        Path dir = Files.createTempDirectory("tcpferry-agent-socket");
+        Path path = dir.resolve("agent.sock");
+        try (ServerSocketChannel agentSide = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            agentSide.bind(UnixDomainSocketAddress.of(path));
+            try (HostTestBed bed = HostTestBed.create("host connect", QuotaConfig.defaults(), path.toString(), "connect")) {
+                for (int round = 0; round < 2; round++) { // the second round is the reconnect
+                    try (SocketChannel channel = agentSide.accept()) {
+                        InputStream in = Channels.newInputStream(channel);
+                        OutputStream out = Channels.newOutputStream(channel);
+                        Frame hello = FrameStreams.read(in);
+                        assertThat(MessageCodec.decode(hello)).isEqualTo(new Hello(Hello.HOST, "hostA-test", HostTestBed.DOMAIN));
+                        FrameStreams.write(out, MessageCodec.encode(hello.requestId(), new HelloReply("guest", 1)));
+                        FrameStreams.write(out, MessageCodec.encode(7, new StatusRequest()));
+                        Frame reply = FrameStreams.read(in);
+                        assertThat(reply.requestId()).isEqualTo(7);
+                        assertThat(((StatusReply) MessageCodec.decode(reply)).json()).contains("\"vm1\"");
+                    }
+                }
+            }
+        } finally {
+            Files.deleteIfExists(path);
+            Files.deleteIfExists(dir);
         }
     }
 
