@@ -29,7 +29,6 @@ import org.tcpferry.protocol.ReleaseConfirm;
 import org.tcpferry.protocol.ReleaseGranted;
 import org.tcpferry.protocol.ReleaseRequest;
 import org.tcpferry.repair.ConnectionState;
-import org.tcpferry.repair.RestoreOptions;
 
 /**
  * Answers the guest agent's handoff and release messages: checks ownership, quota and tokens,
@@ -78,7 +77,7 @@ public final class HandoffService {
         Spool spool = new Spool(config.quotas().memoryPerConnectionBytes(), Path.of(config.quotas().spoolDir()),
                 spoolName(domain.name(), flow));
         HeldConnection held = new HeldConnection(domain.name(), state, token, domain.quota(), spool,
-                RestoreOptions.transparent(config.steering().copyMark()));
+                config.steering().mark(), config.steering().copyMark());
         if (domain.putIfAbsent(held) != null) {
             return refuse(ErrorCode.BUSY, "flow is already held", flow);
         }

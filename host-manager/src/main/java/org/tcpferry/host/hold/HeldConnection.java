@@ -12,6 +12,7 @@ import org.tcpferry.repair.TcpRepair;
 import org.tcpferry.sys.Errno;
 import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
+import org.tcpferry.sys.SockOpt;
 import org.tcpferry.sys.SyscallException;
 
 /**
@@ -32,7 +33,9 @@ public final class HeldConnection {
     private final SpoolQuota quota;
     private final Spool spool;
     private final long bytesToPeer;
-    private final RestoreOptions restoreOptions;
+    private final int steeringMark;
+    private final int copyMark;
+    private boolean discarded;
 
     private NativeSocket copy;
     /** The state the copy was (last) restored from, without the spool's bytes. */
@@ -47,8 +50,12 @@ public final class HeldConnection {
     private volatile String error = "";
     private volatile Object releaser;
 
+    /**
+     * @param steeringMark the mark that policy routing delivers locally (FlowSteering's)
+     * @param copyMark the copy's own SO_MARK, which must not be {@code steeringMark}
+     */
     public HeldConnection(String domain, ConnectionState handedOff, byte[] token, SpoolQuota quota, Spool spool,
-            RestoreOptions restoreOptions) {
+            int steeringMark, int copyMark) {
         this.domain = domain;
         this.flow = FlowKey.of(handedOff);
         this.token = token.clone();
@@ -57,20 +64,32 @@ public final class HeldConnection {
         this.spool = spool;
         this.restoredFrom = handedOff;
         this.bytesToPeer = (long) handedOff.unacked().length + handedOff.unsent().length;
-        this.restoreOptions = restoreOptions;
+        this.steeringMark = steeringMark;
+        this.copyMark = copyMark;
     }
 
     // ---- loop thread ----
 
     /** Creates the copy socket (RESTORING); the caller steers the flow only after this returns. */
     void restore() throws IOException {
-        copy = TcpRepair.restore(restoredFrom, restoreOptions);
+        // A peer FIN is delivered by a raw packet that carries the restore mark; only the
+        // steering mark routes it to this host's stack (with the copy mark it would leave for the
+        // guest). The copy itself must not keep the steering mark, or its own packets to the peer
+        // would be routed back to this host: it switches to the copy mark at once.
+        boolean injectsFin = restoredFrom.state().finReceived();
+        copy = TcpRepair.restore(restoredFrom, RestoreOptions.transparent(injectsFin ? steeringMark : copyMark));
         copy.describe(flow.toString());
+        if (injectsFin) {
+            copy.setInt(SockOpt.SO_MARK, copyMark);
+        }
         log.info("event=copy_restored domain={} flow={} state={}", domain, flow, state);
     }
 
     /** The copy exists and its flow is steered: start holding. */
     void startHolding(CopyLoop loop) {
+        if (copy == null || copy.isClosed()) {
+            throw new IllegalStateException("no copy socket to hold " + flow + " with");
+        }
         state = HoldState.HOLDING;
         loop.watch(this);
         log.info("event=holding domain={} flow={} state={}", domain, flow, state);
@@ -178,6 +197,10 @@ public final class HeldConnection {
     /** Frees the copy (silently) and the spool; the flow must already be unsteered. */
     void discard(CopyLoop loop) {
         loop.unwatch(this);
+        if (discarded) {
+            return; // a shutdown may race a failure's cleanup; the quota must be given back once
+        }
+        discarded = true;
         try {
             closeCopy();
         } catch (IOException e) {
@@ -193,10 +216,15 @@ public final class HeldConnection {
         quota.give(spooled);
     }
 
-    /** After a failed dump: the copy goes on as it was (repair off, no window probe). */
-    void leaveRepairIfOpen() throws SyscallException {
+    /**
+     * After a failed release: the copy goes on as it was (repair off, no window probe); if it was
+     * already dumped and closed, a new copy is restored from the dump.
+     */
+    void resumeAfterFailedRelease() throws IOException {
         if (copy != null && !copy.isClosed()) {
             TcpRepair.resume(copy);
+        } else {
+            restoreAfterAbort();
         }
     }
 

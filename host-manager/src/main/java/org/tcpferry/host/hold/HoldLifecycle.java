@@ -119,7 +119,7 @@ public final class HoldLifecycle {
         log.error("event=release_failed domain={} flow={} error=\"{}\"", domain.name(), held.flow(),
                 cause(error).getMessage());
         return loop.submit(() -> {
-            held.leaveRepairIfOpen();
+            held.resumeAfterFailedRelease();
             return null;
         }).thenCompose(v -> domain.runtime().batcher().steer(domain.config().bridge(), List.of(held.flow())))
                 .thenCompose(v -> loop.submit(() -> {

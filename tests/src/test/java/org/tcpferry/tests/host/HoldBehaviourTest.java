@@ -120,6 +120,13 @@ class HoldBehaviourTest {
 
             JsonNode entry = Holds.awaitStatus(bed, accepted.flow(), e -> e.path("peer").asText().equals("FIN"), 5000);
             assertThat(entry.path("state").asText()).isEqualTo("HOLDING");
+            // An aborted release re-holds from the half-closed state: the new copy gets the FIN injected.
+            ReleaseGranted first = Holds.release(bed, accepted, this);
+            assertThat(first.finalState().state()).isEqualTo(TcpState.CLOSE_WAIT);
+            assertThat(bed.host().handoffs().abort(new ReleaseAbort(accepted.flow(), accepted.token())).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(Ack.class);
+            Holds.awaitStatus(bed, accepted.flow(), e -> e.path("state").asText().equals("HOLDING"), 5000);
+            assertThat(bed.topology().hostA().exec("ss", "-tanH").stdout()).as("re-held copy").contains("CLOSE-WAIT");
             ReleaseGranted granted = Holds.release(bed, accepted, this);
             assertThat(granted.finalState().state()).isEqualTo(TcpState.CLOSE_WAIT);
             bed.handBack(conn, granted.finalState());
