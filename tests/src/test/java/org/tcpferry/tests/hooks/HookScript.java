@@ -61,6 +61,15 @@ final class HookScript {
 
     /** Runs {@code script domain op subop extra} with {@code xml} on stdin. */
     HookRun run(String domain, String op, String subop, String extra, String xml) throws IOException, InterruptedException {
+        return run(domain, op, subop, extra, xml, true);
+    }
+
+    /**
+     * As {@link #run(String, String, String, String, String)}, but with {@code closeStdin} false the
+     * XML is written and stdin then left open until the script has exited (a writer that hangs).
+     */
+    HookRun run(String domain, String op, String subop, String extra, String xml, boolean closeStdin)
+            throws IOException, InterruptedException {
         int n = runs++;
         Path out = workDir.resolve("stdout-" + n);
         Path err = workDir.resolve("stderr-" + n);
@@ -71,12 +80,19 @@ final class HookScript {
         pb.environment().putAll(env);
         long start = System.nanoTime();
         Process process = pb.start();
-        try (OutputStream stdin = process.getOutputStream()) {
+        OutputStream stdin = process.getOutputStream();
+        try {
             stdin.write(xml.getBytes(UTF_8));
-        }
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor();
-            throw new AssertionError("hook " + command + " still running after 10 s");
+            stdin.flush();
+            if (closeStdin) {
+                stdin.close();
+            }
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("hook " + command + " still running after 10 s");
+            }
+        } finally {
+            stdin.close();
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         String log = "";

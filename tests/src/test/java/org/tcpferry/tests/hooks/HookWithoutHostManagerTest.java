@@ -83,6 +83,18 @@ class HookWithoutHostManagerTest {
     }
 
     @Test
+    void stdinThatNeverEndsIsCutOffByTheAlarm() throws Exception {
+        HookScript hook = new HookScript(HookScript.QEMU, dir, dir.resolve("control.sock"));
+
+        HookRun run = hook.run(DomainXml.NAME, "prepare", "begin", "-", DomainXml.running(), false);
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.log()).contains("outcome=hook_failed", "gave up: blocked past the time limit");
+        // The alarm is the configured timeout (300 ms) rounded down to whole seconds, plus 2 s.
+        assertThat(run.elapsed()).isBetween(Duration.ofMillis(1900), Duration.ofMillis(3000));
+    }
+
+    @Test
     void unwritableLogFallsBackToStderr() throws Exception {
         HookScript hook = new HookScript(HookScript.QEMU, dir, dir.resolve("control.sock"))
                 .env("TCPFERRY_HOOK_LOG", dir.resolve("no-such-dir").resolve("hook.log").toString());
