@@ -60,6 +60,8 @@ cleanup() {
     printf '  %s\n' "${timings[@]}" >&2
 }
 trap cleanup EXIT
+# A signal must also end in cleanup (bash skips the EXIT trap when killed by an untrapped signal).
+trap 'exit 130' INT TERM HUP
 
 create_network() {
     ip netns add "$netns"
