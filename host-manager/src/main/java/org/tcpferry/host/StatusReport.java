@@ -43,13 +43,18 @@ public final class StatusReport {
         c.put("flow", flow.toString());
         c.put("local", flow.local().getAddress().getHostAddress() + ":" + flow.local().getPort());
         c.put("remote", flow.remote().getAddress().getHostAddress() + ":" + flow.remote().getPort());
-        c.put("state", held.state().name());
+        // States are read before counters: the loop updates the counters first, so a report that
+        // says "closed: quota" or FIN also shows every byte that led there.
+        String state = held.state().name();
+        String window = held.window();
+        String peer = held.peer().name();
+        c.put("state", state);
         c.put("ageSeconds", held.age().toMillis() / 1000.0);
         c.put("bytesFromPeer", held.bytesFromPeer());
         c.put("bytesToPeer", held.bytesToPeer());
         c.put("bytesOnDisk", held.bytesOnDisk());
-        c.put("window", held.window());
-        c.put("peer", held.peer().name());
+        c.put("window", window);
+        c.put("peer", peer);
         if (!held.error().isEmpty()) {
             c.put("error", held.error());
         }

@@ -77,12 +77,14 @@ public final class HeldConnection {
         // guest). The copy itself must not keep the steering mark, or its own packets to the peer
         // would be routed back to this host: it switches to the copy mark at once.
         boolean injectsFin = restoredFrom.state().finReceived();
+        long start = System.nanoTime();
         copy = TcpRepair.restore(restoredFrom, RestoreOptions.transparent(injectsFin ? steeringMark : copyMark));
         copy.describe(flow.toString());
         if (injectsFin) {
             copy.setInt(SockOpt.SO_MARK, copyMark);
         }
-        log.info("event=copy_restored domain={} flow={} state={}", domain, flow, state);
+        log.info("event=copy_restored domain={} flow={} state={} micros={}", domain, flow, state,
+                (System.nanoTime() - start) / 1000);
     }
 
     /** The copy exists and its flow is steered: start holding. */

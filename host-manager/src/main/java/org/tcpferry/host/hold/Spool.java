@@ -14,7 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
  * The bytes a copy read from the peer, in order, to be handed back to the guest at release.
  * The first {@code memoryLimit} bytes stay in memory; the rest go to a file in the spool
  * directory, created 0600 and deleted at {@link #close}. Limits on the total are the caller's
- * job ({@link SpoolQuota}). Not thread-safe: the namespace's poll loop owns it.
+ * job ({@link SpoolQuota}). Only the namespace's poll loop writes and reads it; {@link #size}
+ * and {@link #bytesOnDisk} may be read from any thread.
  */
 public final class Spool implements Closeable {
     private final long memoryLimit;
@@ -23,7 +24,9 @@ public final class Spool implements Closeable {
     private final ByteArrayOutputStream memory = new ByteArrayOutputStream();
     private FileChannel file;
     private Path filePath;
-    private long size;
+    // Volatile: status reads them from other threads while the loop appends.
+    private volatile long size;
+    private volatile long onDisk;
 
     /**
      * @param dir where the overflow file goes
@@ -44,6 +47,7 @@ public final class Spool implements Closeable {
             while (rest.hasRemaining()) {
                 channel.write(rest);
             }
+            onDisk += length - inMemory;
         }
         size += length;
     }
@@ -55,7 +59,7 @@ public final class Spool implements Closeable {
 
     /** Bytes that went to the overflow file. */
     public long bytesOnDisk() {
-        return size - memory.size();
+        return onDisk;
     }
 
     /** Every spooled byte in order. */

@@ -145,6 +145,9 @@ public final class Endpoints implements Closeable {
             if (!f.isSuccess()) {
                 log.debug("event=guest_connect_failed domain={} address={} error=\"{}\"", domain.name(), address,
                         f.cause().getMessage());
+                if (closing) {
+                    return;
+                }
                 group.schedule(() -> connectGuest(domain, address), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
                 return;
             }
@@ -159,7 +162,9 @@ public final class Endpoints implements Closeable {
                 synchronized (this) {
                     guestChannels.remove(domain.name(), channel);
                 }
-                group.schedule(() -> connectGuest(domain, address), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+                if (!closing) {
+                    group.schedule(() -> connectGuest(domain, address), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+                }
             });
         });
     }
@@ -225,9 +230,12 @@ public final class Endpoints implements Closeable {
         for (Channel server : servers) {
             server.close().awaitUninterruptibly();
         }
+        List<Channel> guests;
         synchronized (this) {
-            guestChannels.values().forEach(c -> c.close().awaitUninterruptibly());
+            guests = new ArrayList<>(guestChannels.values());
         }
+        // Closed outside the lock: each channel's close listener takes it on the event loop.
+        guests.forEach(c -> c.close().awaitUninterruptibly());
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         if (!config.controlSocket().isEmpty()) {
             try {

@@ -88,7 +88,8 @@ class HoldBehaviourTest {
 
     @Test
     void fullConnectionQuotaClosesTheWindowAndAPatientPeerSurvives() throws Exception {
-        QuotaConfig small = new QuotaConfig(512L * 1024, 1024L * 1024 * 1024, 128L * 1024, null);
+        // The domain's budget is the connection's: once this connection is full, the domain is too.
+        QuotaConfig small = new QuotaConfig(512L * 1024, 512L * 1024, 128L * 1024, null);
         try (HostTestBed bed = HostTestBed.create("host quota", small, "", "connect")) {
             Conn conn = bed.connect(PEER_V4, 7004, PeerTuning.NONE).streaming(0);
             Thread.sleep(200);
@@ -99,6 +100,14 @@ class HoldBehaviourTest {
             assertThat(full.path("bytesOnDisk").asLong()).as("beyond the memory quota the spool is a file")
                     .isEqualTo(512L * 1024 - 128 * 1024);
             long sent = conn.stream.sent();
+
+            Conn second = bed.connect(PEER_V4, 7004, PeerTuning.NONE);
+            ConnectionState secondState = bed.capture(second);
+            Message refused = bed.host().handoffs().handoff(new HandoffRequest(HostTestBed.DOMAIN, secondState))
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(HoldAndReleaseTest.code(refused)).isEqualTo(ErrorCode.QUOTA_FULL);
+            bed.handBack(second, secondState); // the agent takes a refused connection back as it was
+
             Thread.sleep(3000);
             assertThat(conn.stream.failure()).as("peer without user timeout waits on a zero window").isNull();
             assertThat(Holds.held(bed, accepted.flow()).path("state").asText()).isEqualTo("HOLDING");
