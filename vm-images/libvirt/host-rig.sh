@@ -81,6 +81,10 @@ security_driver = "none"
 cgroup_controllers = [ ]
 namespaces = [ ]
 stdio_handler = "file"
+# Incoming migrations listen on, and are announced as, this host's LAN address (the machine's
+# hostname would resolve outside the namespace).
+migration_address = "$listen"
+migration_host = "$listen"
 EOF
     : > "$etc/libvirt.conf"
 }
