@@ -6,7 +6,6 @@ import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tcpferry.repair.ConnectionState;
-import org.tcpferry.repair.TcpRepair;
 
 /**
  * The steps of a held connection's life, in the order that keeps the peer from ever seeing a

@@ -3,7 +3,6 @@ package org.tcpferry.tests.host;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import org.tcpferry.protocol.Frame;
@@ -51,9 +50,6 @@ final class AgentWire implements AutoCloseable {
         return frame == null ? null : MessageCodec.decode(frame);
     }
 
-    static InetSocketAddress inet(SocketAddress address) {
-        return (InetSocketAddress) address;
-    }
 
     @Override
     public void close() throws IOException {

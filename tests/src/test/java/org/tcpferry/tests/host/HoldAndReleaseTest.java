@@ -5,7 +5,6 @@ import static org.tcpferry.rig.StandardTopology.PEER_V4;
 import static org.tcpferry.rig.StandardTopology.PEER_V6;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.tcpferry.protocol.ErrorCode;
@@ -84,11 +83,5 @@ class HoldAndReleaseTest {
 
     static ErrorCode code(Message reply) {
         return reply instanceof ErrorReply e ? e.code() : null;
-    }
-
-    static List<JsonNode> heldConnections(HostTestBed bed) {
-        List<JsonNode> out = new java.util.ArrayList<>();
-        bed.host().status().path("domains").get(0).path("connections").forEach(out::add);
-        return out;
     }
 }

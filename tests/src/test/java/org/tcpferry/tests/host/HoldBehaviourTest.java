@@ -5,7 +5,6 @@ import static org.tcpferry.rig.StandardTopology.PEER_V4;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.tcpferry.host.config.QuotaConfig;

@@ -14,7 +14,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.tcpferry.host.HostManager;
 import org.tcpferry.host.config.DomainConfig;
@@ -24,7 +23,6 @@ import org.tcpferry.host.config.QuotaConfig;
 import org.tcpferry.repair.ConnectionState;
 import org.tcpferry.repair.TcpRepair;
 import org.tcpferry.rig.StandardTopology;
-import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SockAddr;
 import org.tcpferry.sys.SockOpt;
@@ -287,9 +285,6 @@ final class HostTestBed implements AutoCloseable {
         }
     }
 
-    static String uuid() {
-        return UUID.randomUUID().toString();
-    }
 
     /** Socket options for the peer's end. */
     @FunctionalInterface
