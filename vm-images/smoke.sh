@@ -6,16 +6,23 @@
 #     "tcpferry-guest ready" on the console, pings it over IPv4 and IPv6 from the host namespace,
 #     checks nft, the cgroup2 mount and a round trip over the agent's virtio-serial channel;
 #  3. libvirt: one host-rig.sh instance in the same namespace defines and starts the domain, then
-#     virsh suspend/resume, save/restore, with ping and a channel round trip after each.
+#     virsh suspend/resume, save/restore, with ping and a channel round trip after each;
+#  4. with --migrate: a second host namespace and libvirtd on the same L2 segment (both host
+#     bridges joined through a switch namespace), live peer-to-peer migration to it, ping and a
+#     channel round trip on the destination.
 # Everything it creates carries the prefix tfvm<pid>- and is removed on exit, also on failure.
 # Only 10.77.0.0/24 and fd77::/64 inside those namespaces carry traffic.
 #
-# Usage: smoke.sh        (root; exits non-zero on the first failed check)
+# Usage: smoke.sh [--migrate]    (root; exits non-zero on the first failed check)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 prefix="tfvm$$-"
 netns="${prefix}host"
+netns2="${prefix}host2"
+switch="${prefix}sw"
+migrate=false
+[[ "${1:-}" == --migrate ]] && migrate=true
 domain="${prefix}guest"
 work=$(mktemp -d "/tmp/${prefix}XXXX")
 guest_ip=10.77.0.2
@@ -49,8 +56,11 @@ cleanup() {
     local status=$?
     set +e
     [[ -d "$work/rig" ]] && "$here/libvirt/host-rig.sh" stop --state "$work/rig"
+    [[ -d "$work/rig2" ]] && "$here/libvirt/host-rig.sh" stop --state "$work/rig2"
     [[ -d "$work/qemu" ]] && "$here/qemu/run-guest.sh" stop --state "$work/qemu"
     ip netns del "$netns" 2>/dev/null
+    ip netns del "$netns2" 2>/dev/null
+    ip netns del "$switch" 2>/dev/null
     rm -rf "$work"
     if [[ $status -eq 0 ]]; then
         log "PASSED"
@@ -70,6 +80,24 @@ create_network() {
     ip -n "$netns" addr add 10.77.0.1/24 dev br0
     ip -n "$netns" addr add fd77::1/64 dev br0 nodad
     ip -n "$netns" link set br0 up
+    if $migrate; then
+        # Same bridge name on both hosts, so the domain XML migrates unchanged.
+        ip netns add "$switch"
+        ip -n "$switch" link add br0 type bridge
+        ip -n "$switch" link set br0 up
+        ip netns add "$netns2"
+        ip -n "$netns2" link set lo up
+        ip -n "$netns2" link add br0 type bridge
+        ip -n "$netns2" addr add 10.77.0.12/24 dev br0
+        ip -n "$netns2" link set br0 up
+        local host port
+        for host in "$netns" "$netns2"; do
+            port="p${host#"$prefix"}"
+            ip -n "$host" link add uplink type veth peer name "$port" netns "$switch"
+            ip -n "$host" link set uplink master br0 up
+            ip -n "$switch" link set "$port" master br0 up
+        done
+    fi
 }
 
 # The hook proves that hooks run, that nft and cgroup2 work, and echoes one line read from the
@@ -185,8 +213,26 @@ under_libvirt() {
     ping_guest "restored guest"
     # The restored QEMU has a new socket; the guest's echo loop kept running across the save.
     libvirt_channel_round_trip restored
+    if $migrate; then
+        migrate_to_second_host
+    else
+        virsh_ destroy "$domain" > /dev/null
+        virsh_ undefine "$domain" > /dev/null
+    fi
+}
+
+migrate_to_second_host() {
+    log "migration"
+    "$here/libvirt/host-rig.sh" start --netns "$netns2" --state "$work/rig2" --listen 10.77.0.12 > /dev/null
+    timed "libvirt: virsh migrate --live --p2p" virsh_ migrate --live --p2p "$domain" qemu+tcp://10.77.0.12/system
+    uri=$("$here/libvirt/host-rig.sh" uri --state "$work/rig2")
+    [[ "$(virsh_ domstate "$domain")" == running ]] || fail "domain not running on the destination"
+    ping_guest "migrated guest"
+    local path
+    path=$(virsh_ dumpxml "$domain" | sed -n "s/.*<source mode='bind' path='\([^']*$channel\)'.*/\1/p")
+    timed "libvirt: channel round trip after migration" \
+        channel_round_trip "$("$here/libvirt/host-rig.sh" host-path --state "$work/rig2" "$path")" migrated
     virsh_ destroy "$domain" > /dev/null
-    virsh_ undefine "$domain" > /dev/null
 }
 
 [[ $EUID -eq 0 ]] || fail "run as root"
