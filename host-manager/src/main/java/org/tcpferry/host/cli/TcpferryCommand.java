@@ -12,12 +12,15 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tcpferry", mixinStandardHelpOptions = true, versionProvider = TcpferryCommand.Version.class,
         description = "Keeps a VM's TCP connections alive while the VM is suspended or migrating.",
-        subcommands = {HostdCommand.class, StatusCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {HostdCommand.class, StatusCommand.class, OrderCommand.Handoff.class, OrderCommand.Reclaim.class,
+            CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
             "  tcpferry hostd --config /etc/tcpferry/host.yaml   run the host manager",
             "  tcpferry status                                   held connections, as a table",
             "  tcpferry status --json --socket /run/tcpferry/control.sock",
+            "  tcpferry handoff web1 && virsh suspend web1        hold web1's connections, then pause it",
+            "  virsh resume web1 && tcpferry reclaim web1         give them back once it runs",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

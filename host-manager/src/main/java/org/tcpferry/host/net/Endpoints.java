@@ -39,7 +39,6 @@ import org.tcpferry.host.config.DomainConfig;
 import org.tcpferry.host.config.HostConfig;
 import org.tcpferry.host.config.PeerConfig;
 import org.tcpferry.protocol.Frames;
-import org.tcpferry.protocol.Hello;
 
 /**
  * The daemon's sockets, all on one Netty epoll event loop group: the control unix socket (0600,
@@ -56,6 +55,8 @@ public final class Endpoints implements Closeable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
     private final List<Channel> servers = new ArrayList<>();
     private final Map<String, Channel> guestChannels = new HashMap<>();
+    private final Map<String, Conversation> agents = new HashMap<>();
+    private final ControlService control;
     private final Map<String, SocketAddress> guestListenAddresses = new HashMap<>();
     private volatile boolean closing;
     private InetSocketAddress peerAddress;
@@ -63,6 +64,7 @@ public final class Endpoints implements Closeable {
     private Endpoints(HostConfig config, HostManager manager) {
         this.config = config;
         this.manager = manager;
+        this.control = new ControlService(manager, this);
     }
 
     public static Endpoints start(HostConfig config, HostManager manager) throws IOException {
@@ -101,6 +103,23 @@ public final class Endpoints implements Closeable {
         return guestChannels.get(domain);
     }
 
+    ControlService control() {
+        return control;
+    }
+
+    /** The conversation with a domain's agent, or null when no agent is connected. */
+    synchronized Conversation agentConversation(String domain) {
+        return agents.get(domain);
+    }
+
+    synchronized void agentConnected(String domain, Conversation conversation) {
+        agents.put(domain, conversation);
+    }
+
+    synchronized void agentDisconnected(String domain, Conversation conversation) {
+        agents.remove(domain, conversation);
+    }
+
     private void startControl(Path path) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
@@ -108,7 +127,7 @@ public final class Endpoints implements Closeable {
         }
         Files.deleteIfExists(path); // a socket file left by a daemon that died; binding would fail with EADDRINUSE
         Channel server = bind(new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
-                .childHandler(pipeline(Role.CONTROL, null, "control")), new DomainSocketAddress(path.toFile()));
+                .childHandler(pipeline(Role.CONTROL, null, "control", false)), new DomainSocketAddress(path.toFile()));
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
         servers.add(server);
         log.info("event=listening endpoint=control path={}", path);
@@ -120,7 +139,7 @@ public final class Endpoints implements Closeable {
             ServerBootstrap bootstrap = new ServerBootstrap().group(group)
                     .channel(address instanceof DomainSocketAddress ? EpollServerDomainSocketChannel.class
                             : EpollServerSocketChannel.class)
-                    .childHandler(pipeline(Role.AGENT, domain.name(), "guest:" + domain.name()));
+                    .childHandler(pipeline(Role.AGENT, domain.name(), "guest:" + domain.name(), false));
             if (address instanceof DomainSocketAddress unix) {
                 Files.deleteIfExists(Path.of(unix.path()));
             }
@@ -140,7 +159,7 @@ public final class Endpoints implements Closeable {
         }
         Bootstrap bootstrap = new Bootstrap().group(group)
                 .channel(address instanceof DomainSocketAddress ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
-                .handler(pipeline(Role.AGENT, domain.name(), "guest:" + domain.name()));
+                .handler(pipeline(Role.AGENT, domain.name(), "guest:" + domain.name(), true));
         bootstrap.connect(address).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 log.debug("event=guest_connect_failed domain={} address={} error=\"{}\"", domain.name(), address,
@@ -156,8 +175,6 @@ public final class Endpoints implements Closeable {
                 guestChannels.put(domain.name(), channel);
             }
             log.info("event=guest_connected domain={} address={}", domain.name(), address);
-            // The side that connects speaks first.
-            channel.writeAndFlush(new Envelope(0, new Hello(Hello.HOST, config.node(), domain.name())));
             channel.closeFuture().addListener(closed -> {
                 synchronized (this) {
                     guestChannels.remove(domain.name(), channel);
@@ -179,7 +196,7 @@ public final class Endpoints implements Closeable {
                     peer.listen());
         }
         SslContext sslContext = tls;
-        ChannelInitializer<Channel> frames = pipeline(Role.PEER_HOST, null, "peer");
+        ChannelInitializer<Channel> frames = pipeline(Role.PEER_HOST, null, "peer", false);
         Channel server = bind(new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -195,7 +212,8 @@ public final class Endpoints implements Closeable {
         log.info("event=listening endpoint=peer address={} tls={}", peerAddress, sslContext != null);
     }
 
-    private ChannelInitializer<Channel> pipeline(Role role, String domain, String endpoint) {
+    /** @param opener whether this host opens the connection (it then speaks first) */
+    private ChannelInitializer<Channel> pipeline(Role role, String domain, String endpoint, boolean opener) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -203,7 +221,7 @@ public final class Endpoints implements Closeable {
                     ch.pipeline().addLast(new RootOnly());
                 }
                 ch.pipeline().addLast(new FrameCodec(Frames.DEFAULT_MAX_PAYLOAD, endpoint));
-                ch.pipeline().addLast(new MessageHandler(role, manager, domain));
+                ch.pipeline().addLast(new MessageHandler(role, manager, Endpoints.this, domain, opener));
             }
         };
     }

@@ -10,7 +10,6 @@ import org.tcpferry.host.HostManager;
 import org.tcpferry.host.handoff.HandoffService;
 import org.tcpferry.protocol.Ack;
 import org.tcpferry.protocol.ControlCommand;
-import org.tcpferry.protocol.ControlReply;
 import org.tcpferry.protocol.ErrorCode;
 import org.tcpferry.protocol.ErrorReply;
 import org.tcpferry.protocol.Frames;
@@ -26,61 +25,102 @@ import org.tcpferry.protocol.StatusReply;
 import org.tcpferry.protocol.StatusRequest;
 
 /**
- * Answers the messages of one channel according to its {@link Role}. Replies carry the
- * requestId of their request and may complete out of order (a handoff waits for its steering
- * batch while the next request is already being served). When the channel closes, the releases
- * it asked for and did not confirm are aborted: their connections are held again.
+ * Serves one channel according to its {@link Role}, following docs/protocol.md: on a channel the
+ * other side opened, Hello comes first (anything else first, or a second Hello, is UNEXPECTED and
+ * closes the channel) and its role must match the endpoint (else REFUSED); replies are never
+ * answered, they complete the host's own requests ({@link Conversation}) or are dropped. Replies
+ * carry the requestId of their request and may complete out of order (a handoff waits for its
+ * steering batch while the next request is already being served). When the channel closes, the
+ * releases it asked for and did not confirm are aborted: their connections are held again.
  */
 final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
     private static final Logger log = LoggerFactory.getLogger(MessageHandler.class);
 
     private final Role role;
     private final HostManager manager;
+    private final Endpoints endpoints;
     /** For AGENT: the only domain this channel may act for. */
     private final String domain;
+    /** Whether this host opened the connection (then it sent Hello and the other side does not). */
+    private final boolean opener;
+    private boolean helloSeen;
+    private Conversation conversation;
 
-    MessageHandler(Role role, HostManager manager, String domain) {
+    MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener) {
         this.role = role;
         this.manager = manager;
+        this.endpoints = endpoints;
         this.domain = domain;
+        this.opener = opener;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        conversation = new Conversation(ctx.channel(), opener);
+        log.info("event=channel_open role={} domain={} remote={} opener={}", role, domain, ctx.channel().remoteAddress(),
+                opener ? "host" : "remote");
+        if (role == Role.AGENT) {
+            endpoints.agentConnected(domain, conversation);
+        }
+        if (opener) {
+            conversation.request(new Hello(Hello.HOST, manager.config().node(), domain == null ? "" : domain))
+                    .whenComplete((reply, error) -> {
+                        if (error == null && !(reply instanceof HelloReply)) {
+                            log.warn("event=hello_refused role={} domain={} reply={}", role, domain, reply);
+                            ctx.close();
+                        }
+                    });
+        }
+        super.channelActive(ctx);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
+        Message message = envelope.message();
+        if (Conversation.isReply(message)) {
+            if (!conversation.complete(envelope.requestId(), message)) {
+                log.warn("event=unmatched_reply role={} domain={} id={} message={}", role, domain,
+                        Integer.toUnsignedString(envelope.requestId()), message);
+            }
+            return;
+        }
         CompletableFuture<Message> reply;
+        boolean closeAfter = false;
         try {
-            reply = answer(ctx, envelope.message());
+            if (!opener && !helloSeen && !(message instanceof Hello)) {
+                reply = done(new ErrorReply(ErrorCode.UNEXPECTED, message.type() + " before Hello"));
+                closeAfter = true;
+            } else {
+                reply = answer(ctx, envelope.requestId(), message);
+                // A first Hello that was refused (wrong role) ends the conversation; a second one does not.
+                closeAfter = message instanceof Hello && !opener && !helloSeen;
+            }
         } catch (RuntimeException e) {
             log.error("event=handler_failed role={} remote={} message={} error=\"{}\"", role, ctx.channel().remoteAddress(),
-                    envelope.message().type(), e.toString(), e);
-            reply = CompletableFuture.completedFuture(new ErrorReply(ErrorCode.INTERNAL, e.toString()));
+                    message.type(), e.toString(), e);
+            reply = done(new ErrorReply(ErrorCode.INTERNAL, e.toString()));
         }
-        if (reply == null) {
-            return; // a reply of ours, or a message that needs none
-        }
-        reply.whenComplete((message, error) -> {
-            Message out = error == null ? message : new ErrorReply(ErrorCode.INTERNAL, String.valueOf(error.getMessage()));
+        boolean close = closeAfter;
+        reply.whenComplete((out, error) -> {
+            Message sent = error == null ? out : new ErrorReply(ErrorCode.INTERNAL, String.valueOf(error.getMessage()));
             if (ctx.channel().isActive()) {
-                ctx.writeAndFlush(new Envelope(envelope.requestId(), out))
-                        .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+                ctx.channel().writeAndFlush(new Envelope(envelope.requestId(), sent))
+                        .addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
             }
         });
     }
 
-    private CompletableFuture<Message> answer(ChannelHandlerContext ctx, Message message) {
+    private CompletableFuture<Message> answer(ChannelHandlerContext ctx, int requestId, Message message) {
         HandoffService handoffs = manager.handoffs();
-        if (message instanceof Hello) {
-            return done(new HelloReply(manager.config().node(), Frames.VERSION));
-        }
-        if (message instanceof HelloReply || message instanceof Ack) {
-            return null;
+        if (message instanceof Hello hello) {
+            return done(hello(hello));
         }
         if (message instanceof StatusRequest) {
             return done(new StatusReply(manager.status().toString()));
         }
         if (role == Role.CONTROL) {
             if (message instanceof ControlCommand command) {
-                return done(control(command));
+                return endpoints.control().run(command);
             }
             return done(unexpected(message));
         }
@@ -92,7 +132,9 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
             return handoffs.handoff(request);
         }
         if (message instanceof HandoffComplete complete) {
+            // Carries the id of the HandoffOrder it ends: completes the order, and is acknowledged.
             log.info("event=handoff_complete domain={} count={}", domain, complete.count());
+            conversation.complete(requestId, complete);
             return done(new Ack());
         }
         if (message instanceof ReleaseRequest request) {
@@ -107,11 +149,17 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
         return done(unexpected(message));
     }
 
-    private Message control(ControlCommand command) {
-        if (command.verb().equals("status")) {
-            return new ControlReply(0, manager.status().toString());
+    private Message hello(Hello hello) {
+        if (opener || helloSeen) {
+            return new ErrorReply(ErrorCode.UNEXPECTED, "a second Hello");
         }
-        return new ControlReply(2, "{\"error\":\"unknown command " + command.verb().replace("\"", "'") + "\"}");
+        String expected = role == Role.AGENT ? Hello.AGENT : role == Role.CONTROL ? Hello.CONTROL : Hello.HOST;
+        if (!hello.role().equals(expected)) {
+            return new ErrorReply(ErrorCode.REFUSED, "this endpoint serves role " + expected + ", not " + hello.role());
+        }
+        helloSeen = true;
+        log.info("event=hello role={} domain={} from={}", role, domain, hello.nodeName());
+        return new HelloReply(manager.config().node(), Frames.VERSION);
     }
 
     private Message unexpected(Message message) {
@@ -123,14 +171,12 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        log.info("event=channel_open role={} domain={} remote={}", role, domain, ctx.channel().remoteAddress());
-        super.channelActive(ctx);
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         log.info("event=channel_closed role={} domain={} remote={}", role, domain, ctx.channel().remoteAddress());
+        conversation.closed();
+        if (role == Role.AGENT) {
+            endpoints.agentDisconnected(domain, conversation);
+        }
         manager.handoffs().requesterGone(ctx.channel());
         super.channelInactive(ctx);
     }

@@ -13,6 +13,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,11 +31,13 @@ import org.tcpferry.protocol.Frame;
 import org.tcpferry.protocol.FrameStreams;
 import org.tcpferry.protocol.HandoffAccepted;
 import org.tcpferry.protocol.HandoffComplete;
+import org.tcpferry.protocol.HandoffOrder;
 import org.tcpferry.protocol.HandoffRequest;
 import org.tcpferry.protocol.Hello;
 import org.tcpferry.protocol.HelloReply;
 import org.tcpferry.protocol.Message;
 import org.tcpferry.protocol.MessageCodec;
+import org.tcpferry.protocol.ReclaimOrder;
 import org.tcpferry.protocol.ReleaseConfirm;
 import org.tcpferry.protocol.ReleaseGranted;
 import org.tcpferry.protocol.ReleaseRequest;
@@ -124,12 +128,65 @@ class WireTest {
                         Frame hello = FrameStreams.read(in);
                         assertThat(MessageCodec.decode(hello)).isEqualTo(new Hello(Hello.HOST, "hostA-test", HostTestBed.DOMAIN));
                         FrameStreams.write(out, MessageCodec.encode(hello.requestId(), new HelloReply("guest", 1)));
-                        FrameStreams.write(out, MessageCodec.encode(7, new StatusRequest()));
+                        assertThat(hello.requestId()).as("the opener's first id").isEqualTo(1);
+                        FrameStreams.write(out, MessageCodec.encode(2, new StatusRequest()));
                         Frame reply = FrameStreams.read(in);
-                        assertThat(reply.requestId()).isEqualTo(7);
+                        assertThat(reply.requestId()).isEqualTo(2);
                         assertThat(((StatusReply) MessageCodec.decode(reply)).json()).contains("\"vm1\"");
                     }
                 }
+            }
+        } finally {
+            Files.deleteIfExists(path);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void handoffAndReclaimOrderedFromTheCli() throws Exception {
+        Path dir = Files.createTempDirectory("tcpferry-agent-socket");
+        Path path = dir.resolve("agent.sock");
+        try (ServerSocketChannel agentSide = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            agentSide.bind(UnixDomainSocketAddress.of(path));
+            try (HostTestBed bed = HostTestBed.create("host orders", QuotaConfig.defaults(), path.toString(), "connect");
+                    SocketChannel channel = agentSide.accept()) {
+                InputStream in = Channels.newInputStream(channel);
+                OutputStream out = Channels.newOutputStream(channel);
+                Frame hello = FrameStreams.read(in);
+                FrameStreams.write(out, MessageCodec.encode(hello.requestId(), new HelloReply("guest", 1)));
+                Conn conn = bed.connect(PEER_V4, 7031, PeerTuning.IMPATIENT).streaming(5);
+                Thread.sleep(200);
+                String control = bed.config().controlSocket();
+
+                CompletableFuture<Integer> handoff = CompletableFuture.supplyAsync(
+                        () -> TcpferryCommand.run("handoff", HostTestBed.DOMAIN, "--socket", control));
+                Frame order = FrameStreams.read(in);
+                assertThat(MessageCodec.decode(order)).isInstanceOf(HandoffOrder.class);
+                FrameStreams.write(out, MessageCodec.encode(2, new HandoffRequest(HostTestBed.DOMAIN, bed.capture(conn))));
+                Frame accepted = FrameStreams.read(in);
+                assertThat(accepted.requestId()).isEqualTo(2);
+                HandoffAccepted held = (HandoffAccepted) MessageCodec.decode(accepted);
+                FrameStreams.write(out, MessageCodec.encode(order.requestId(), new HandoffComplete(1)));
+                assertThat(MessageCodec.decode(FrameStreams.read(in))).isInstanceOf(Ack.class);
+                assertThat(handoff.get(30, TimeUnit.SECONDS)).as("exit code of tcpferry handoff").isZero();
+                Thread.sleep(1000);
+
+                CompletableFuture<Integer> reclaim = CompletableFuture.supplyAsync(
+                        () -> TcpferryCommand.run("reclaim", HostTestBed.DOMAIN, "--socket", control));
+                Frame reclaimOrder = FrameStreams.read(in);
+                assertThat(MessageCodec.decode(reclaimOrder)).isInstanceOf(ReclaimOrder.class);
+                FrameStreams.write(out, MessageCodec.encode(4, new ReleaseRequest(held.flow(), held.token())));
+                ReleaseGranted granted = (ReleaseGranted) MessageCodec.decode(FrameStreams.read(in));
+                bed.handBack(conn, granted.finalState());
+                FrameStreams.write(out, MessageCodec.encode(6, new ReleaseConfirm(held.flow(), held.token())));
+                assertThat(MessageCodec.decode(FrameStreams.read(in))).isInstanceOf(Ack.class);
+                FrameStreams.write(out, MessageCodec.encode(reclaimOrder.requestId(), new Ack()));
+                assertThat(reclaim.get(30, TimeUnit.SECONDS)).as("exit code of tcpferry reclaim").isZero();
+
+                Thread.sleep(300);
+                String sent = conn.stream.finish();
+                assertThat(conn.reader.awaitEof(10_000)).isEqualTo(sent);
+                assertThat(TcpferryCommand.run("handoff", "no-such-vm", "--socket", control)).isEqualTo(2);
             }
         } finally {
             Files.deleteIfExists(path);

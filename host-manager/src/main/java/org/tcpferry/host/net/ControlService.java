@@ -1,0 +1,115 @@
+package org.tcpferry.host.net;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tcpferry.host.HostManager;
+import org.tcpferry.host.hold.DomainHolds;
+import org.tcpferry.host.hold.HoldLifecycle;
+import org.tcpferry.protocol.Ack;
+import org.tcpferry.protocol.ControlCommand;
+import org.tcpferry.protocol.ControlReply;
+import org.tcpferry.protocol.ErrorReply;
+import org.tcpferry.protocol.HandoffComplete;
+import org.tcpferry.protocol.HandoffOrder;
+import org.tcpferry.protocol.Message;
+import org.tcpferry.protocol.ReclaimOrder;
+import org.tcpferry.protocol.Selection;
+
+/**
+ * The verbs of the control socket. {@code status}; {@code handoff domain=X} sends the domain's
+ * agent a HandoffOrder for all its connections and replies when the agent's HandoffComplete
+ * arrives; {@code reclaim domain=X} sends a ReclaimOrder and replies when the agent acknowledges
+ * it; {@code libvirt-hook} (from libvirt-hooks/qemu) is acknowledged at once, since libvirt waits
+ * for the hook. Exit codes as the CLI's: 0 done, 1 failed, 2 wrong usage.
+ */
+final class ControlService {
+    private static final Logger log = LoggerFactory.getLogger(ControlService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long ORDER_TIMEOUT_SECONDS = 120;
+
+    private final HostManager manager;
+    private final Endpoints endpoints;
+
+    ControlService(HostManager manager, Endpoints endpoints) {
+        this.manager = manager;
+        this.endpoints = endpoints;
+    }
+
+    CompletableFuture<Message> run(ControlCommand command) {
+        switch (command.verb()) {
+            case "status":
+                return done(0, manager.status());
+            case "libvirt-hook":
+                return done(0, libvirtHook(command));
+            case "handoff":
+                return order(command, new HandoffOrder(Selection.all()));
+            case "reclaim":
+                return order(command, new ReclaimOrder());
+            default:
+                return done(2, error("unknown command " + command.verb() + "; known: status, handoff, reclaim, libvirt-hook"));
+        }
+    }
+
+    /**
+     * The hook only tells us what libvirt is doing; the channel to the agent reconnects on its
+     * own and held connections stay held through stop/start. So: log it and answer at once.
+     */
+    private ObjectNode libvirtHook(ControlCommand command) {
+        String domain = command.args().getOrDefault("domain", "");
+        DomainHolds holds = manager.domain(domain);
+        log.info("event=libvirt_hook domain={} op={} subop={} extra={} known={}", domain,
+                command.args().getOrDefault("op", ""), command.args().getOrDefault("subop", ""),
+                command.args().getOrDefault("extra", ""), holds != null);
+        ObjectNode reply = JSON.createObjectNode();
+        reply.put("domain", domain);
+        reply.put("known", holds != null);
+        reply.put("held", holds == null ? 0 : holds.connections().size());
+        return reply;
+    }
+
+    private CompletableFuture<Message> order(ControlCommand command, Message order) {
+        String domain = command.args().get("domain");
+        if (domain == null || manager.domain(domain) == null) {
+            return done(2, error("unknown domain " + domain + " (argument domain=NAME)"));
+        }
+        Conversation agent = endpoints.agentConversation(domain);
+        if (agent == null) {
+            return done(1, error("the agent of " + domain + " is not connected"));
+        }
+        log.info("event=order_sent domain={} order={}", domain, order.type());
+        return agent.request(order).orTimeout(ORDER_TIMEOUT_SECONDS, TimeUnit.SECONDS).handle((reply, error) -> {
+            ObjectNode result = JSON.createObjectNode();
+            result.put("domain", domain);
+            if (error != null) {
+                result.put("error", HoldLifecycle.cause(error).toString());
+                return new ControlReply(1, result.toString());
+            }
+            if (reply instanceof ErrorReply refused) {
+                result.put("error", refused.code() + ": " + refused.message());
+                return new ControlReply(1, result.toString());
+            }
+            if (reply instanceof HandoffComplete complete) {
+                result.put("handedOff", complete.count());
+            } else if (!(reply instanceof Ack)) {
+                result.put("error", "agent answered " + reply);
+                return new ControlReply(1, result.toString());
+            }
+            result.put("held", manager.domain(domain).connections().size());
+            return new ControlReply(0, result.toString());
+        });
+    }
+
+    private static ObjectNode error(String text) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("error", text);
+        return node;
+    }
+
+    private static CompletableFuture<Message> done(int exit, ObjectNode json) {
+        return CompletableFuture.completedFuture(new ControlReply(exit, json.toString()));
+    }
+}
