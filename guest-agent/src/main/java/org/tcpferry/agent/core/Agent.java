@@ -403,11 +403,15 @@ public final class Agent implements Closeable {
             journal.write(c);
             grants.put(c, session.request(new ReleaseRequest(c.flow, c.token)));
         }
+        // Every answer first, then the conforms: each conform is quick, and a grant is not left
+        // waiting while the agent works on the others.
+        Map<Carried, Message> answers = new LinkedHashMap<>();
+        grants.forEach((c, f) -> answers.put(c, await(f, c)));
         Map<Carried, CompletableFuture<Message>> confirms = new LinkedHashMap<>();
         boolean first = true;
-        for (Map.Entry<Carried, CompletableFuture<Message>> e : grants.entrySet()) {
+        for (Map.Entry<Carried, Message> e : answers.entrySet()) {
             Carried c = e.getKey();
-            Message reply = await(e.getValue(), c);
+            Message reply = e.getValue();
             if (reply instanceof ReleaseGranted granted) {
                 if (conformToGrant(c, granted)) {
                     if (first) {
@@ -419,10 +423,15 @@ public final class Agent implements Closeable {
                     session.request(new ReleaseAbort(c.flow, c.token));
                     backToHost(c, "conform failed; the host holds it again");
                 }
-            } else if (reply instanceof ErrorReply error && error.code() == ErrorCode.UNKNOWN_FLOW && isLive(c)) {
-                // Confirmed before a restart, journal not updated: the host forgot it, the socket carries it.
-                c.phase = Phase.CONFORMED;
-                journal.write(c);
+            } else if (reply instanceof ErrorReply error && error.code() == ErrorCode.UNKNOWN_FLOW) {
+                if (isLive(c)) {
+                    // Confirmed before a restart, journal not updated: the host forgot it, the socket carries it.
+                    c.phase = Phase.CONFORMED;
+                    c.error = null;
+                    journal.write(c);
+                } else {
+                    abandon(c, "the host holds no copy any more: " + error.message());
+                }
             } else {
                 backToHost(c, "release refused: " + describe(reply));
             }
@@ -432,6 +441,7 @@ public final class Agent implements Closeable {
             Message reply = await(e.getValue(), c);
             if (reply instanceof Ack) {
                 c.phase = Phase.CONFORMED;
+                c.error = null;
                 journal.write(c);
             } else {
                 // The host holds it again (a release it saw no confirm for is aborted); the flow stays
@@ -469,6 +479,21 @@ public final class Agent implements Closeable {
             log.error("event=conform_failed flow={} error=\"{}\"", c.flow, e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * The host lost the connection: what the peer sent it is gone, so the stream cannot continue.
+     * The socket is conformed to the agent's dump and then reset (a plain disconnect sends RST), so
+     * that the application and the peer get an error instead of waiting forever.
+     */
+    private void abandon(Carried c, String why) throws IOException {
+        try {
+            TcpRepair.conformInPlace(c.socket, c.dump);
+            c.socket.disconnect();
+        } catch (IOException e) {
+            why = why + "; reset failed: " + e.getMessage();
+        }
+        fail(c, why);
     }
 
     private void backToHost(Carried c, String why) throws IOException {

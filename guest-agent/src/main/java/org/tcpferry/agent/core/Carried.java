@@ -49,6 +49,11 @@ public final class Carried {
         return ownerFd;
     }
 
+    /** The agent's dump of the original socket, null before DUMPED. */
+    public ConnectionState dump() {
+        return dump;
+    }
+
     public String error() {
         return error;
     }

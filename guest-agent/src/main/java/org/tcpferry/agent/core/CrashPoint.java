@@ -10,6 +10,6 @@ public enum CrashPoint {
     AFTER_DUMP,
     /** Handoff: every reply received and journaled, HandoffComplete not sent. */
     BEFORE_HANDOFF_COMPLETE,
-    /** Reclaim: the first connection conformed to its final state, not confirmed. */
+    /** Reclaim: every grant received, the first connection conformed to its final state, none confirmed. */
     AFTER_FIRST_CONFORM
 }

@@ -193,6 +193,20 @@ final class AgentBed implements AutoCloseable {
         peer.setInt(SockOpt.TCP_KEEPCNT, 2);
     }
 
+    /** A peer with default timeouts (minutes), streaming {@code chunk} bytes every {@code pauseMillis}. */
+    static PeerSetup patientStreaming(int chunk, long pauseMillis) {
+        return new PeerSetup() {
+            @Override
+            public void tune(NativeSocket s) {
+            }
+
+            @Override
+            public PeerEcho start(NativeSocket s, long seed) throws Exception {
+                return new PeerEcho(s, seed, chunk, pauseMillis);
+            }
+        };
+    }
+
     static PeerSetup impatientStreaming(int chunk, long pauseMillis) {
         return new PeerSetup() {
             @Override
@@ -296,14 +310,19 @@ final class AgentBed implements AutoCloseable {
     @Override
     public void close() throws Exception {
         Exception failure = null;
-        for (AutoCloseable c : new AutoCloseable[] {agent, hostA}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                failure = failure == null ? e : failure;
+        try {
+            if (agent != null) {
+                agent.close();
             }
+            if (hostA != null) {
+                // Host A closing while its guest channel is still open can deadlock in Endpoints.close
+                // (it waits for the close under the lock the channel's close listener needs): let the
+                // channel go first.
+                await(() -> hostA.endpoints().guestChannel(DOMAIN) == null, 10_000, "host A to see the agent go");
+                hostA.close();
+            }
+        } catch (Exception | AssertionError e) {
+            failure = e instanceof Exception ex ? ex : new Exception(e);
         }
         for (PeerEcho p : peers) {
             try {

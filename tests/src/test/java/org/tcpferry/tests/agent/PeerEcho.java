@@ -53,7 +53,7 @@ final class PeerEcho implements AutoCloseable {
             while (!closing && !eof) {
                 boolean wantSend = !stopSending && System.nanoTime() >= nextSend;
                 short events = (short) ((readPaused ? 0 : LibC.POLLIN) | (wantSend ? LibC.POLLOUT : 0));
-                int revents = events == 0 ? 0 : socket.poll(events, 20);
+                int revents = events == 0 ? 0 : socket.poll(events, pauseMillis >= 100 ? 100 : 20);
                 if (events == 0) {
                     Thread.sleep(10);
                 }
@@ -122,9 +122,10 @@ final class PeerEcho implements AutoCloseable {
         return socket;
     }
 
-    /** Sends {@code n} more bytes now (used to queue data at a known moment). */
-    void stopSending() {
+    /** Stops sending and sends FIN now, without waiting for the echo (a peer that finishes during the hold). */
+    void sendFin() {
         stopSending = true;
+        finishRequested = true;
     }
 
     /**
