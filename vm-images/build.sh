@@ -62,7 +62,7 @@ die() {
 install_host_packages() {
     local missing=() package
     for package in "${HOST_APT_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+        [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" == "install ok installed" ]] || missing+=("$package")
     done
     if [[ ${#missing[@]} -gt 0 ]]; then
         log "installing host packages: ${missing[*]}"
@@ -82,6 +82,9 @@ outdir=$(mkdir -p "${1:-$here/out}" && cd "${1:-$here/out}" && pwd)
 
 # Agent jars: the guest-agent module's jar and its runtime classpath, if the module has classes yet.
 agent_jars=()
+agent_staging=
+work=
+trap 'rm -rf "$agent_staging" "$work"' EXIT
 find_agent_jars() {
     local target="$repo/guest-agent/target" jar
     jar=$(ls "$target"/tcpferry-guest-agent-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -1 || true)
@@ -90,14 +93,20 @@ find_agent_jars() {
         log "guest agent not built yet (no classes in guest-agent/target): image without agent"
         return 0
     fi
-    agent_jars+=("$jar")
+    local sources=("$jar")
     if [[ -f "$target/runtime-classpath.txt" ]]; then
         local IFS=:
         for jar in $(cat "$target/runtime-classpath.txt"); do
             [[ -f "$jar" ]] || die "agent classpath entry missing: $jar (build guest-agent first)"
-            agent_jars+=("$jar")
+            sources+=("$jar")
         done
     fi
+    # Copied first, then hashed and used: a concurrent Maven build may rewrite target/ meanwhile.
+    agent_staging=$(mktemp -d "$cache/agent.XXXXXX")
+    cp "${sources[@]}" "$agent_staging/"
+    for jar in "${sources[@]}"; do
+        agent_jars+=("$agent_staging/$(basename "$jar")")
+    done
 }
 
 agent_main_class() {
@@ -107,7 +116,7 @@ agent_main_class() {
         echo "$TCPFERRY_AGENT_MAIN"
     elif [[ -n "$from_manifest" ]]; then
         echo "$from_manifest"
-    elif unzip -Z1 "${agent_jars[0]}" | grep -qx "${DEFAULT_AGENT_MAIN//.//}.class"; then
+    elif [[ "$(unzip -Z1 "${agent_jars[0]}" | grep -cx "${DEFAULT_AGENT_MAIN//.//}.class")" -gt 0 ]]; then
         echo "$DEFAULT_AGENT_MAIN"
     fi
 }
@@ -162,15 +171,20 @@ publish() {
 
 download_debs() {
     mkdir -p "$cache/debs"
-    local uri file size sum
+    local uri file size sum wanted=()
+    # Checksums are verified after download; a cached file only has to have the right size.
     while read -r uri file size sum; do
-        # Checksums are verified on download; a cached file only has to have the right size.
         if [[ "$(stat -c %s "$cache/debs/$file" 2>/dev/null)" != "$size" ]]; then
-            log "downloading $file"
-            (cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "$(basename "${file%%_*}")=$(echo "$file" | cut -d_ -f2 | sed 's/%3a/:/')" >/dev/null)
-            echo "${sum#SHA256:}  $cache/debs/$file" | sha256sum -c --status || die "checksum mismatch: $file"
+            wanted+=("$(basename "${file%%_*}")=$(echo "$file" | cut -d_ -f2 | sed 's/%3a/:/')")
         fi
     done <<< "$package_list"
+    if [[ ${#wanted[@]} -gt 0 ]]; then
+        log "downloading ${#wanted[@]} packages"
+        (cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "${wanted[@]}" > /dev/null)
+        while read -r uri file size sum; do
+            echo "${sum#SHA256:}  $cache/debs/$file" | sha256sum -c --status || die "checksum mismatch: $file"
+        done <<< "$package_list"
+    fi
 }
 
 # The unpacked packages are kept per package set: unpacking the kernel's modules is the slow part.
@@ -339,19 +353,35 @@ install_agent_cds() {
             unzip -Z1 "$jar" | grep '\.class$' | grep -v -e '^META-INF/' -e 'module-info' | sed 's/\.class$//'
         done
     } > "$root/tmp/agent.classlist"
+    # JDK 17 does not dump archives byte-for-byte reproducibly: keep one per JRE and jar set, so
+    # that a rebuild from the same inputs gives the same image.
+    local cds_key cached
+    cds_key=$( (cd "$root/opt" && sha256sum java/release java/lib/server/libjvm.so java/lib/modules tcpferry/lib/*.jar) |
+        sha256sum | cut -c1-16)
+    cached="$cache/agent-cds/$cds_key.jsa"
+    if [[ -f "$cached" ]]; then
+        touch "$cached"
+        cp "$cached" "$root/opt/tcpferry/agent.jsa"
+        sed -i "s|^JAVA_OPTS=.*|JAVA_OPTS='-XX:SharedArchiveFile=/opt/tcpferry/agent.jsa'|" "$root/opt/tcpferry/agent.conf"
+        echo "agent cds: $(du -h "$cached" | cut -f1) (cached)" >> "$work/manifest.txt"
+        rm -rf "${root:?}"/tmp/*
+        return 0
+    fi
     # ld.so resolves the JRE's $ORIGIN runpath through /proc/self/exe: /proc inside the chroot.
     if unshare --mount --propagation private sh -c "mount -t proc proc '$root/proc' &&
-        exec chroot '$root' /opt/java/bin/java -Xshare:dump -XX:SharedClassListFile=/tmp/agent.classlist \
+        exec chroot '$root' /opt/java/bin/java -XX:-UsePerfData -Xshare:dump -XX:SharedClassListFile=/tmp/agent.classlist \
             -XX:SharedArchiveFile=/opt/tcpferry/agent.jsa -cp '$(agent_classpath)'" > "$work/cds.log" 2>&1; then
         sed -i "s|^JAVA_OPTS=.*|JAVA_OPTS='-XX:SharedArchiveFile=/opt/tcpferry/agent.jsa'|" "$root/opt/tcpferry/agent.conf"
         echo "agent cds: $(du -h "$root/opt/tcpferry/agent.jsa" | cut -f1), $(grep -c 'Skipping' "$work/cds.log") classes skipped" >> "$work/manifest.txt"
+        mkdir -p "$cache/agent-cds"
+        cp "$root/opt/tcpferry/agent.jsa" "$cached"
     else
         # The agent still starts without it, only slower: say so loudly, do not fail the image.
         log "warning: agent class-data archive not created (see below); the agent will start slower"
         tail -5 "$work/cds.log" >&2
         echo "agent cds: FAILED" >> "$work/manifest.txt"
     fi
-    rm -f "$root/tmp/agent.classlist"
+    rm -rf "${root:?}"/tmp/*
 }
 
 # Copies every shared library that an ELF file in the image needs, transitively, from the
@@ -409,7 +439,6 @@ step() {
 build_image() {
     local image="$cache/images/$key"
     work=$(mktemp -d "$cache/build.XXXXXX")
-    trap 'rm -rf "$work"' EXIT
     root="$work/root"
     mkdir -p "$root"
     {
@@ -438,6 +467,7 @@ build_image() {
 
 started=$(date +%s%N)
 install_host_packages
+mkdir -p "$cache"
 find_agent_jars
 package_list=$(resolve_packages)
 key=$(cache_key)
@@ -449,7 +479,8 @@ else
     build_image
 fi
 publish "$cache/images/$key"
-# Each image is ~140 MB: keep the three most recently built.
+# Each image is ~140 MB and each agent archive 26 MB: keep the three most recently used.
 ls -1dt "$cache"/images/*/ | tail -n +4 | xargs -r rm -rf
+ls -1t "$cache"/agent-cds/*.jsa 2>/dev/null | tail -n +4 | xargs -r rm -f
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 log "done in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s"
