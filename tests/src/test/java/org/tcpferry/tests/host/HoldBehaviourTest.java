@@ -210,6 +210,60 @@ class HoldBehaviourTest {
         }
     }
 
+    @Test
+    void bytesTheGuestQueuedForThePeerAreDeliveredByTheCopy() throws Exception {
+        try (HostTestBed bed = HostTestBed.create("host guest to peer")) {
+            Conn conn = bed.connect(PEER_V4, 7009, PeerTuning.NONE);
+            // The peer does not read yet: the guest's bytes pile up in the peer's receive queue and
+            // the guest's send queue, part in flight (unacked), part never sent (unsent).
+            byte[] chunk = new byte[64 * 1024];
+            long queued = 0;
+            while (true) {
+                for (int i = 0; i < chunk.length; i++) {
+                    chunk[i] = PeerStream.byteAt(queued + i);
+                }
+                try {
+                    queued += conn.guest.send(chunk, chunk.length, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL);
+                } catch (org.tcpferry.sys.SyscallException.WouldBlockException full) {
+                    break;
+                }
+            }
+            Thread.sleep(300);
+            ConnectionState state = bed.capture(conn);
+            assertThat(state.unacked().length + state.unsent().length).as("guest's send queue").isPositive();
+            HandoffAccepted accepted = Holds.handoff(bed, state);
+            assertThat(Holds.held(bed, accepted.flow()).path("bytesToPeer").asLong())
+                    .isEqualTo(state.unacked().length + state.unsent().length);
+
+            byte[] buffer = new byte[256 * 1024];
+            long read = 0;
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (read < queued && System.currentTimeMillis() < deadline) {
+                if ((conn.peer.poll(LibC.POLLIN, 200) & LibC.POLLIN) == 0) {
+                    continue;
+                }
+                int n = conn.peer.recv(buffer, buffer.length, LibC.MSG_DONTWAIT);
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] != PeerStream.byteAt(read + i)) {
+                        throw new AssertionError("peer got a wrong byte at " + (read + i));
+                    }
+                }
+                read += n;
+            }
+            assertThat(read).as("bytes the peer read, all of them through the copy after the first queue").isEqualTo(queued);
+
+            Thread.sleep(300); // the peer's last ACKs reach the copy
+            ReleaseGranted granted = Holds.release(bed, accepted, this);
+            assertThat(granted.finalState().unacked().length + granted.finalState().unsent().length).isZero();
+            bed.handBack(conn, granted.finalState());
+            Holds.confirm(bed, accepted);
+            byte[] after = {1, 2, 3};
+            conn.guest.send(after, after.length, LibC.MSG_NOSIGNAL);
+            assertThat(conn.peer.poll(LibC.POLLIN, 5000) & LibC.POLLIN).as("the guest's next bytes reach the peer").isNotZero();
+            assertThat(conn.peer.recv(buffer, buffer.length, LibC.MSG_DONTWAIT)).isEqualTo(3);
+        }
+    }
+
     /** Releases, conforms the guest socket, confirms, then checks the whole stream arrived intact. */
     static void handBackAndCompare(HostTestBed bed, Conn conn, HandoffAccepted accepted) throws Exception {
         ReleaseGranted granted = Holds.release(bed, accepted, conn);
