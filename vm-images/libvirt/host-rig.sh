@@ -101,6 +101,8 @@ start() {
     command -v libvirtd > /dev/null ||
         die "libvirtd missing: apt-get install --no-install-recommends libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
     ensure_qemu_user
+    # libvirtd and QEMU talk to themselves over loopback in places (e.g. local migration checks).
+    ip -n "$netns" link set lo up
     # host_uuid made of repeated digits is rejected, so a random one unless given.
     uuid=${uuid:-$(cat /proc/sys/kernel/random/uuid)}
     local pair
