@@ -264,7 +264,9 @@ public final class Agent implements Closeable {
             batch.add(c);
             units.addAll(own);
         }
-        log.info("event=handoff_order selected={} units={} selection={}", batch.size(), units.size(), selection);
+        long selectedAt = System.nanoTime();
+        log.info("event=handoff_order selected={} units={} select_ms={} selection={}", batch.size(), units.size(),
+                (selectedAt - start) / 1_000_000, selection);
         for (Carried c : batch) {
             carried.put(c.flow, c);
             journal.write(c);
@@ -273,23 +275,22 @@ public final class Agent implements Closeable {
             firewall.reset(List.of()); // a fresh table, also after an agent that died without a journal
         }
         freezeAll(units);
-        long frozenAt = System.nanoTime();
         List<FlowKey> flows = batch.stream().map(c -> c.flow).toList();
         firewall.block(flows);
         batch.forEach(c -> c.phase = Phase.FROZEN);
+        long frozenAt = System.nanoTime();
 
-        for (Carried c : batch) {
-            dumpAndDetach(c);
-        }
-        long dumpedAt = System.nanoTime();
-        crashIf(CrashPoint.AFTER_DUMP);
-
+        // Each request goes out as soon as its connection is dumped, so the host restores copies
+        // while the agent is still dumping the rest.
         Map<Carried, CompletableFuture<Message>> replies = new LinkedHashMap<>();
         for (Carried c : batch) {
+            dumpAndDetach(c);
             if (c.phase == Phase.DUMPED) {
+                crashIf(CrashPoint.AFTER_DUMP);
                 replies.put(c, session.request(new HandoffRequest(domain, c.dump)));
             }
         }
+        long dumpedAt = System.nanoTime();
         for (Map.Entry<Carried, CompletableFuture<Message>> e : replies.entrySet()) {
             Carried c = e.getKey();
             Message reply = await(e.getValue(), c);
@@ -310,9 +311,10 @@ public final class Agent implements Closeable {
             log.warn("event=handoff_complete_not_sent error=\"{}\"", e.getMessage());
         }
         settle();
-        log.info("event=handoff_done selected={} handed_off={} rolled_back={} failed={} freeze_ms={} dump_ms={} total_ms={}",
-                batch.size(), countIn(Phase.HANDED_OFF), count(batch, Phase.ROLLED_BACK), count(batch, Phase.FAILED),
-                (frozenAt - start) / 1_000_000, (dumpedAt - frozenAt) / 1_000_000, (System.nanoTime() - start) / 1_000_000);
+        log.info("event=handoff_done selected={} handed_off={} rolled_back={} failed={} select_ms={} journal_freeze_block_ms={}"
+                + " dump_send_ms={} total_ms={}", batch.size(), countIn(Phase.HANDED_OFF), count(batch, Phase.ROLLED_BACK),
+                count(batch, Phase.FAILED), (selectedAt - start) / 1_000_000, (frozenAt - selectedAt) / 1_000_000,
+                (dumpedAt - frozenAt) / 1_000_000, (System.nanoTime() - start) / 1_000_000);
     }
 
     private void freezeAll(Set<FreezeUnit> units) throws IOException {

@@ -6,7 +6,7 @@ package org.tcpferry.agent.core;
  */
 public enum CrashPoint {
     NONE,
-    /** Handoff: every selected connection dumped and detached, no HandoffRequest sent. */
+    /** Handoff: the first connection dumped and detached, its HandoffRequest not sent, the others not dumped. */
     AFTER_DUMP,
     /** Handoff: every reply received and journaled, HandoffComplete not sent. */
     BEFORE_HANDOFF_COMPLETE,

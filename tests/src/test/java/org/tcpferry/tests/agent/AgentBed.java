@@ -2,7 +2,12 @@ package org.tcpferry.tests.agent;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -28,7 +33,13 @@ import org.tcpferry.host.config.HostConfig;
 import org.tcpferry.host.config.PeerConfig;
 import org.tcpferry.host.config.QuotaConfig;
 import org.tcpferry.host.net.Envelope;
+import org.tcpferry.protocol.ControlCommand;
+import org.tcpferry.protocol.ControlReply;
+import org.tcpferry.protocol.FrameStreams;
+import org.tcpferry.protocol.Hello;
+import org.tcpferry.protocol.HelloReply;
 import org.tcpferry.protocol.Message;
+import org.tcpferry.protocol.MessageCodec;
 import org.tcpferry.rig.Namespace;
 import org.tcpferry.rig.StandardTopology;
 import org.tcpferry.sys.NativeSocket;
@@ -50,7 +61,8 @@ final class AgentBed implements AutoCloseable {
     final HostConfig hostConfig;
     HostManager hostA;
     Agent agent;
-    private final AtomicInteger orderIds = new AtomicInteger(1001);
+    /** Ids for orders sent straight down host A's channel, far above the host's own odd ids. */
+    private final AtomicInteger orderIds = new AtomicInteger(0x40000001);
     private final List<App> apps = new ArrayList<>();
     private final List<PeerEcho> peers = new ArrayList<>();
     private final List<NativeSocket> listeners = new ArrayList<>();
@@ -105,6 +117,29 @@ final class AgentBed implements AutoCloseable {
     void order(Message order) throws Exception {
         awaitConnected();
         hostA.endpoints().guestChannel(DOMAIN).writeAndFlush(new Envelope(orderIds.getAndAdd(2), order)).sync();
+    }
+
+    /**
+     * Runs a verb on host A's control socket, as {@code tcpferry handoff|reclaim domain=vm1} does,
+     * and returns its reply once the agent has answered the order.
+     */
+    ControlReply control(String verb) throws Exception {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(hostConfig.controlSocket()))) {
+            OutputStream out = Channels.newOutputStream(ch);
+            InputStream in = Channels.newInputStream(ch);
+            FrameStreams.write(out, MessageCodec.encode(1, new Hello(Hello.CONTROL, "agent-test", "")));
+            Message hello = MessageCodec.decode(FrameStreams.read(in));
+            if (!(hello instanceof HelloReply)) {
+                throw new AssertionError("control socket answered Hello with " + hello);
+            }
+            FrameStreams.write(out, MessageCodec.encode(3, new ControlCommand(verb, Map.of("domain", DOMAIN))));
+            while (true) {
+                Message m = MessageCodec.decode(FrameStreams.read(in));
+                if (m instanceof ControlReply reply) {
+                    return reply;
+                }
+            }
+        }
     }
 
     void awaitPhase(Phase phase, int count, long timeoutMillis) throws Exception {

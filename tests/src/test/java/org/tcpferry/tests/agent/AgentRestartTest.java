@@ -23,7 +23,7 @@ import org.tcpferry.tests.agent.AgentBed.App;
 class AgentRestartTest {
 
     @Test
-    void killedAfterTheDumpsRollsBackFromItsOwnDumps() throws Exception {
+    void killedAfterTheFirstDumpRollsBackFromItsDumpAndLeavesTheOthersInPlace() throws Exception {
         crashAndRestart(CrashPoint.AFTER_DUMP, 7401, Phase.ROLLED_BACK);
     }
 

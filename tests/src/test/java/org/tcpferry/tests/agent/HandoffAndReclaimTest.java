@@ -7,9 +7,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tcpferry.agent.core.CarriedReport;
 import org.tcpferry.agent.core.Phase;
-import org.tcpferry.protocol.HandoffOrder;
-import org.tcpferry.protocol.ReclaimOrder;
-import org.tcpferry.protocol.Selection;
+import org.tcpferry.protocol.ControlReply;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.rig.StandardTopology;
 import org.tcpferry.tests.agent.AgentBed.App;
@@ -34,7 +32,9 @@ class HandoffAndReclaimTest {
                         Thread.sleep(500);
 
             long start = System.nanoTime();
-            bed.order(new HandoffOrder(Selection.all()));
+            ControlReply handoff = bed.control("handoff"); // tcpferry handoff domain=vm1, through host A
+            assertThat(handoff.exitCode()).as(handoff.json()).isZero();
+            assertThat(handoff.json()).contains("\"handedOff\":3");
             bed.awaitPhase(Phase.HANDED_OFF, 3, 20_000);
             System.out.printf("handoff of 3 connections: %d ms%n", (System.nanoTime() - start) / 1_000_000);
             assertThat(bed.guest().exec("nft", "list", "table", "inet", "tcpferry_agent").stdout()).contains("flows4");
@@ -47,7 +47,8 @@ class HandoffAndReclaimTest {
             }
 
             start = System.nanoTime();
-            bed.order(new ReclaimOrder());
+            ControlReply reclaim = bed.control("reclaim");
+            assertThat(reclaim.exitCode()).as(reclaim.json()).isZero();
             bed.awaitAllBack(3, 20_000);
             System.out.printf("reclaim of 3 connections: %d ms%n", (System.nanoTime() - start) / 1_000_000);
             for (CarriedReport r : bed.agent.reports()) {

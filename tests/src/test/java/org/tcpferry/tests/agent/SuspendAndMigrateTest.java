@@ -50,9 +50,8 @@ class SuspendAndMigrateTest {
                         carriedPeer.sent(), carriedPeer.failure(), controlPeer.failure());
             }
 
-            bed.net.migrateGuest(); // the VM resumes on host B
-            bed.net.guestLink().up();
-            StandardTopology.announce(bed.net.guest());
+            bed.net.guestLink().up(); // the VM resumes: its link comes up as its port moves to host B,
+            bed.net.migrateGuest(); // which then announces it
             long start = System.nanoTime();
             bed.order(new ReclaimOrder());
             bed.awaitAllBack(1, 20_000);
