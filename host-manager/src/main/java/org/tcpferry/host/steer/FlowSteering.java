@@ -11,8 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tcpferry.host.config.SteeringConfig;
@@ -36,32 +34,47 @@ import org.tcpferry.protocol.FlowKey;
  */
 public final class FlowSteering implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(FlowSteering.class);
-    private static final Pattern ETHER = Pattern.compile("link/ether ([0-9a-f:]{17})");
     static final String TABLE = "tcpferry";
 
     private final NamespaceShell shell;
     private final SteeringConfig config;
+    private final InterfaceMac macs;
     private final Map<String, Set<FlowKey>> steeredByBridge = new HashMap<>();
     private boolean closed;
 
-    private FlowSteering(NamespaceShell shell, SteeringConfig config) {
+    private FlowSteering(NamespaceShell shell, SteeringConfig config, InterfaceMac macs) {
         this.shell = shell;
         this.config = config;
+        this.macs = macs;
     }
 
     /** Creates the tables, ip rules and routes in {@code shell}'s namespace, replacing leftovers of a crashed run. */
     public static FlowSteering start(NamespaceShell shell, SteeringConfig config) throws IOException {
-        FlowSteering steering = new FlowSteering(shell, config);
-        steering.removeAll(); // a previous daemon that died may have left them; its copies died with it
-        shell.nft(steering.baseTables());
+        FlowSteering steering = new FlowSteering(shell, config, InterfaceMac.in(shell.netns()));
+        try {
+            steering.removeAll(); // a previous daemon that died may have left them; its copies died with it
+            shell.nft(steering.baseTables());
+            steering.addRules();
+        } catch (IOException | RuntimeException e) {
+            try {
+                steering.removeAll(); // whatever part of the setup was made
+                steering.macs.close();
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        log.info("event=steering_started netns={} mark={} table={}", shell, hex(config.mark()), config.table());
+        return steering;
+    }
+
+    private void addRules() throws IOException {
         for (String family : List.of("-4", "-6")) {
             String any = family.equals("-4") ? "0.0.0.0/0" : "::/0";
             shell.ip(family, "rule", "add", "fwmark", hex(config.mark()), "lookup", config.table().toString(),
                     "priority", config.rulePriority().toString());
             shell.ip(family, "route", "add", "local", any, "dev", "lo", "table", config.table().toString());
         }
-        log.info("event=steering_started netns={} mark={} table={}", shell, hex(config.mark()), config.table());
-        return steering;
     }
 
     /** Diverts {@code flows} (guest-local -> peer-remote) arriving on {@code bridge}, in one transaction. */
@@ -126,12 +139,7 @@ public final class FlowSteering implements Closeable {
 
     /** The MAC address of {@code bridge} as the kernel reports it now. */
     public String bridgeMac(String bridge) throws IOException {
-        String out = shell.ip("-o", "link", "show", "dev", bridge);
-        Matcher m = ETHER.matcher(out);
-        if (!m.find()) {
-            throw new IOException("no ethernet address for " + bridge + " in " + shell + ": " + out.strip());
-        }
-        return m.group(1);
+        return macs.of(bridge);
     }
 
     /** Removes the tables, ip rules and routes. */
@@ -141,6 +149,7 @@ public final class FlowSteering implements Closeable {
             return;
         }
         closed = true;
+        macs.close();
         removeAll();
         steeredByBridge.clear();
         log.info("event=steering_stopped netns={}", shell);
