@@ -162,8 +162,13 @@ final class AgentBed implements AutoCloseable {
 
     /** A guest application with {@code count} connections to the peer ({@code client}) or from it ({@code server}). */
     App app(String mode, String peerIp, int port, int count, PeerSetup peer) throws Exception {
+        boolean v4 = InetAddress.getByName(peerIp) instanceof java.net.Inet4Address;
+        return app(mode, peerIp, v4 ? StandardTopology.GUEST_V4 : StandardTopology.GUEST_V6, port, count, peer);
+    }
+
+    /** As above, with the guest's address of a server given (client connections use the default source). */
+    App app(String mode, String peerIp, String guestIp, int port, int count, PeerSetup peer) throws Exception {
         InetAddress peerAddress = InetAddress.getByName(peerIp);
-        String guestIp = peerAddress instanceof java.net.Inet4Address ? StandardTopology.GUEST_V4 : StandardTopology.GUEST_V6;
         NativeSocket listener = null;
         if (mode.equals("client")) {
             listener = net.peer().netns().call(() -> {
