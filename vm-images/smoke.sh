@@ -55,6 +55,15 @@ timed() {
 cleanup() {
     local status=$?
     set +e
+    # Everything is about to be removed: show the logs that explain a failure first.
+    if [[ $status -ne 0 ]]; then
+        local file
+        for file in "$work"/rig*/log/libvirt/libvirtd.log "$work"/rig*/log/libvirt/qemu/*.log "$work/qemu/console.log"; do
+            [[ -f "$file" ]] || continue
+            echo "---- last lines of ${file#"$work"/}" >&2
+            grep -v -e 'ethtool ioctl error' -e 'Unable to open /dev/kvm' "$file" | tail -15 >&2
+        done
+    fi
     [[ -d "$work/rig" ]] && "$here/libvirt/host-rig.sh" stop --state "$work/rig"
     [[ -d "$work/rig2" ]] && "$here/libvirt/host-rig.sh" stop --state "$work/rig2"
     [[ -d "$work/qemu" ]] && "$here/qemu/run-guest.sh" stop --state "$work/qemu"
