@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.tcpferry.host.hold.DomainHolds;
 import org.tcpferry.host.hold.HeldConnection;
+import org.tcpferry.host.steer.FlowSteering;
 import org.tcpferry.protocol.FlowKey;
 
 /**
@@ -41,8 +42,8 @@ public final class StatusReport {
     private static void connection(ObjectNode c, HeldConnection held) {
         FlowKey flow = held.flow();
         c.put("flow", flow.toString());
-        c.put("local", flow.local().getAddress().getHostAddress() + ":" + flow.local().getPort());
-        c.put("remote", flow.remote().getAddress().getHostAddress() + ":" + flow.remote().getPort());
+        c.put("local", FlowSteering.plain(flow.local().getAddress()) + ":" + flow.local().getPort());
+        c.put("remote", FlowSteering.plain(flow.remote().getAddress()) + ":" + flow.remote().getPort());
         // States are read before counters: the loop updates the counters first, so a report that
         // says "closed: quota" or FIN also shows every byte that led there.
         String state = held.state().name();

@@ -17,6 +17,7 @@ import org.tcpferry.host.hold.HoldLifecycle;
 import org.tcpferry.host.hold.HoldState;
 import org.tcpferry.host.hold.Spool;
 import org.tcpferry.host.metrics.HostMetrics;
+import org.tcpferry.host.steer.FlowSteering;
 import org.tcpferry.protocol.Ack;
 import org.tcpferry.protocol.ErrorCode;
 import org.tcpferry.protocol.ErrorReply;
@@ -64,7 +65,7 @@ public final class HandoffService {
         }
         if (!domain.addresses().contains(state.local().getAddress())) {
             return refuse(ErrorCode.NOT_OWNER, "domain " + domain.name() + " does not own "
-                    + state.local().getAddress().getHostAddress() + " (owns " + domain.addresses() + ")", flow);
+                    + FlowSteering.plain(state.local().getAddress()) + " (owns " + domain.addresses() + ")", flow);
         }
         if (!state.state().carriable()) {
             return refuse(ErrorCode.REFUSED, "state " + state.state() + " cannot be held", flow);
@@ -185,8 +186,8 @@ public final class HandoffService {
     private static String spoolName(String domain, FlowKey flow) {
         InetSocketAddress l = flow.local();
         InetSocketAddress r = flow.remote();
-        return (domain + "-" + l.getAddress().getHostAddress() + "_" + l.getPort() + "-"
-                + r.getAddress().getHostAddress() + "_" + r.getPort()).replaceAll("[^A-Za-z0-9._-]", "_");
+        return (domain + "-" + FlowSteering.plain(l.getAddress()) + "_" + l.getPort() + "-"
+                + FlowSteering.plain(r.getAddress()) + "_" + r.getPort()).replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     private record Found(DomainHolds domain, HeldConnection held, ErrorReply refusal) {

@@ -3,6 +3,7 @@ package org.tcpferry.host.steer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -191,8 +192,8 @@ public final class FlowSteering implements Closeable {
         for (FlowKey flow : flows) {
             InetSocketAddress guest = flow.local();
             InetSocketAddress peer = flow.remote();
-            String element = peer.getAddress().getHostAddress() + " . " + peer.getPort() + " . "
-                    + guest.getAddress().getHostAddress() + " . " + guest.getPort();
+            String element = plain(peer.getAddress()) + " . " + peer.getPort() + " . "
+                    + plain(guest.getAddress()) + " . " + guest.getPort();
             (guest.getAddress() instanceof Inet4Address ? v4 : v6).add(element);
         }
         appendSetElements(script, verb, setName(bridge, 4), v4);
@@ -224,6 +225,16 @@ public final class FlowSteering implements Closeable {
     /** nft identifiers allow letters, digits and underscores; interface names allow more. */
     private static String identifier(String bridge) {
         return bridge.replaceAll("[^A-Za-z0-9_]", "_");
+    }
+
+    /**
+     * The address without a scope suffix: an Inet6Address decoded from a sockaddr carries its
+     * scope id, and getHostAddress then appends {@code %0}, which nft cannot parse.
+     */
+    public static String plain(InetAddress address) {
+        String text = address.getHostAddress();
+        int percent = text.indexOf('%');
+        return percent < 0 ? text : text.substring(0, percent);
     }
 
     private static String hex(int value) {

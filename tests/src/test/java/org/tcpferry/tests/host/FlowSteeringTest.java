@@ -2,6 +2,8 @@ package org.tcpferry.tests.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +26,10 @@ class FlowSteeringTest {
             Namespace host = rig.namespace("host");
             host.addBridge("brx", "02:77:00:00:10:01");
             FlowKey v4 = new FlowKey(new InetSocketAddress("10.9.0.2", 5000), new InetSocketAddress("10.9.0.1", 40000));
-            FlowKey v6 = new FlowKey(new InetSocketAddress("fd09::2", 5001), new InetSocketAddress("fd09::1", 40001));
+            // Scoped as the codec decodes them from a sockaddr_in6 (scope id 0): nft must not see "%0".
+            FlowKey v6 = new FlowKey(
+                    new InetSocketAddress(Inet6Address.getByAddress(null, InetAddress.getByName("fd09::2").getAddress(), 0), 5001),
+                    new InetSocketAddress(Inet6Address.getByAddress(null, InetAddress.getByName("fd09::1").getAddress(), 0), 40001));
             try (FlowSteering steering = FlowSteering.start(new NamespaceShell(host.file()), SteeringConfig.defaults())) {
                 assertThat(host.exec("ip", "rule", "show").stdout()).contains("fwmark 0x7466 lookup 7466");
                 assertThat(host.exec("ip", "-6", "rule", "show").stdout()).contains("fwmark 0x7466 lookup 7466");
