@@ -1,0 +1,85 @@
+package org.tcpferry.agent.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tcpferry.protocol.FlowKey;
+import org.tcpferry.repair.ConnectionState;
+import org.tcpferry.repair.RepairWindow;
+import org.tcpferry.repair.SocketOptions;
+import org.tcpferry.repair.TcpState;
+
+/** The journal gives back exactly what was written: phases, owners, freeze units, dumps and tokens. */
+class JournalTest {
+
+    @Test
+    void connectionsRoundTripWithDumpAndToken(@TempDir Path dir) throws Exception {
+        Journal journal = new Journal(dir.resolve("journal"));
+        Carried v4 = carried("10.0.0.2", 40000, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 123456L)));
+        v4.dump = state(v4.flow);
+        v4.token = new byte[] {1, 2, 3, 4};
+        v4.phase = Phase.HANDED_OFF;
+        Carried v6 = carried("fd77::2", 5000, "fd77::1", 50000, List.of(FreezeUnit.cgroup("/app.slice/web.service")));
+        v6.phase = Phase.SELECTED;
+        journal.write(v4);
+        journal.write(v6);
+        journal.writeFrozen(List.of(FreezeUnit.process(812, 123456L), FreezeUnit.cgroup("/app.slice/web.service")));
+
+        List<Journal.Entry> entries = journal.readConnections();
+        assertThat(entries).hasSize(2);
+        Journal.Entry a = entries.stream().filter(e -> e.flow().equals(v4.flow)).findFirst().orElseThrow();
+        assertThat(a.phase()).isEqualTo(Phase.HANDED_OFF);
+        assertThat(a.ownerPid()).isEqualTo(812);
+        assertThat(a.ownerFd()).isEqualTo(7);
+        assertThat(a.inode()).isEqualTo(99);
+        assertThat(a.dump()).isEqualTo(v4.dump);
+        assertThat(a.token()).containsExactly(1, 2, 3, 4);
+        assertThat(a.units()).containsExactly(FreezeUnit.process(812, 123456L));
+        Journal.Entry b = entries.stream().filter(e -> e.flow().equals(v6.flow)).findFirst().orElseThrow();
+        assertThat(b.phase()).isEqualTo(Phase.SELECTED);
+        assertThat(b.dump()).isNull();
+        assertThat(b.token()).isNull();
+        assertThat(b.units()).containsExactly(FreezeUnit.cgroup("/app.slice/web.service"));
+        assertThat(journal.readFrozen()).containsExactly(FreezeUnit.process(812, 123456L),
+                FreezeUnit.cgroup("/app.slice/web.service"));
+
+        journal.forget(v6.flow);
+        assertThat(journal.readConnections()).hasSize(1);
+        journal.clear();
+        assertThat(journal.isEmpty()).isTrue();
+        try (var left = Files.list(dir.resolve("journal"))) {
+            assertThat(left.toList()).as("no temporary files left").isEmpty();
+        }
+    }
+
+    @Test
+    void aMissingDirectoryIsAnEmptyJournal(@TempDir Path dir) throws Exception {
+        assertThat(new Journal(dir.resolve("none")).isEmpty()).isTrue();
+    }
+
+    @Test
+    void settledPhasesAreTheEndsOfTheMachine() {
+        assertThat(Phase.values()).filteredOn(Phase::settled)
+                .containsExactly(Phase.CONFORMED, Phase.ROLLED_BACK, Phase.FAILED);
+    }
+
+    private static Carried carried(String local, int lport, String remote, int rport, List<FreezeUnit> units)
+            throws Exception {
+        FlowKey flow = new FlowKey(new InetSocketAddress(InetAddress.getByName(local), lport),
+                new InetSocketAddress(InetAddress.getByName(remote), rport));
+        return new Carried(flow, 812, 7, 99, units);
+    }
+
+    private static ConnectionState state(FlowKey flow) {
+        return new ConnectionState(flow.local(), flow.remote(), TcpState.ESTABLISHED, 1000, new byte[] {9, 9},
+                new byte[] {8}, 2000, new byte[] {7, 7, 7}, 1460, true, 7, 7, true, true, 12345,
+                new RepairWindow(1000, 65535, 65535, 65535, 2000),
+                new SocketOptions(true, true, 60, 10, 5, 3000, 131072, 131072));
+    }
+}
