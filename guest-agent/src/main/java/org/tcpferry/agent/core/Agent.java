@@ -236,6 +236,8 @@ public final class Agent implements Closeable {
                 work.run();
             } catch (SimulatedCrash crash) {
                 log.warn("event=simulated_crash point={}", crash.getMessage());
+            } catch (Exception | Error e) {
+                log.error("event=operation_failed error=\"{}\" connections={}", e, carried.size(), e);
             }
             return null;
         });
@@ -243,12 +245,45 @@ public final class Agent implements Closeable {
 
     // ---------------------------------------------------------------- handoff
 
+    /**
+     * Runs a handoff order. If a step fails for the whole batch (listing sockets, freezing,
+     * nft), every connection of the batch the host has not accepted is put back as it was and the
+     * order is answered with ErrorReply INTERNAL.
+     */
     private void handoff(Session session, int orderId, Selection selection) throws Exception {
+        List<Carried> batch = new ArrayList<>();
+        try {
+            handoff(session, orderId, selection, batch);
+        } catch (SimulatedCrash crash) {
+            throw crash;
+        } catch (Exception e) {
+            log.error("event=handoff_failed error=\"{}\" batch={}", e, batch.size(), e);
+            for (Carried c : batch) {
+                if (c.phase == Phase.DUMPED) {
+                    rollBack(c, "handoff failed: " + e.getMessage());
+                } else if (c.phase == Phase.SELECTED || c.phase == Phase.FROZEN) {
+                    if (c.socket != null) {
+                        leaveInPlace(c, "handoff failed: " + e.getMessage());
+                    } else {
+                        c.phase = Phase.ROLLED_BACK; // never touched
+                        c.error = "handoff failed: " + e.getMessage();
+                    }
+                }
+            }
+            settle();
+            try {
+                session.send(orderId, new ErrorReply(ErrorCode.INTERNAL, "handoff failed: " + e.getMessage()));
+            } catch (IOException sendFailure) {
+                log.warn("event=handoff_error_not_sent error=\"{}\"", sendFailure.getMessage());
+            }
+        }
+    }
+
+    private void handoff(Session session, int orderId, Selection selection, List<Carried> batch) throws Exception {
         long start = System.nanoTime();
         Set<String> alreadyCarried = new HashSet<>();
         carried.keySet().forEach(f -> alreadyCarried.add(f.toString()));
         List<ConnectionSelector.Candidate> candidates = selector.select(selection, alreadyCarried);
-        List<Carried> batch = new ArrayList<>();
         Set<FreezeUnit> units = new LinkedHashSet<>();
         for (ConnectionSelector.Candidate candidate : candidates) {
             List<FreezeUnit> own = new ArrayList<>();

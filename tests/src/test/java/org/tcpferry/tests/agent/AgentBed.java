@@ -74,6 +74,14 @@ final class AgentBed implements AutoCloseable {
     }
 
     static AgentBed create(String purpose) throws Exception {
+        return create(purpose, true);
+    }
+
+    /**
+     * @param inProcess an {@link Agent} in this JVM; otherwise {@code bin/tcpferry-agent} runs as a
+     *     process of its own ({@link #agentProcess}), as in a guest
+     */
+    static AgentBed create(String purpose, boolean inProcess) throws Exception {
         StandardTopology net = StandardTopology.create(purpose);
         Path dir = Files.createTempDirectory("tcpferry-agent-test");
         try {
@@ -86,7 +94,11 @@ final class AgentBed implements AutoCloseable {
                             net.hostA().file().toString(), StandardTopology.HOST_BRIDGE,
                             dir.resolve("agent.sock").toString(), "connect")));
             AgentBed bed = new AgentBed(net, dir, config);
-            bed.agent = Agent.start(bed.agentConfig());
+            if (inProcess) {
+                bed.agent = Agent.start(bed.agentConfig());
+            } else {
+                bed.spawnAgent();
+            }
             bed.hostA = HostManager.start(config);
             bed.awaitConnected();
             return bed;
@@ -110,7 +122,30 @@ final class AgentBed implements AutoCloseable {
     }
 
     void awaitConnected() throws Exception {
-        await(() -> agent.session() != null && hostA.endpoints().guestChannel(DOMAIN) != null, 10_000, "host A connected to the agent");
+        await(() -> (agent == null || agent.session() != null) && hostA.endpoints().guestChannel(DOMAIN) != null, 20_000,
+                "host A connected to the agent");
+    }
+
+    /** The agent as a process: {@code bin/tcpferry-agent run} with this bed's channel and journal. */
+    Process agentProcess;
+
+    void spawnAgent() throws IOException {
+        Path script = Path.of("..", "bin", "tcpferry-agent").toAbsolutePath().normalize();
+        agentProcess = new ProcessBuilder(script.toString(), "run", "--channel", "unix:" + dir.resolve("agent.sock"),
+                "--journal", dir.resolve("journal").toString(), "--node", "guest-process",
+                "--netns", net.guest().file().toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+    }
+
+    /** kill -9 of the agent process. */
+    void killAgent() throws Exception {
+        agentProcess.destroyForcibly();
+        agentProcess.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** The connections host A holds for the domain now. */
+    int heldByHostA() {
+        return hostA.status().path("domains").get(0).path("connections").size();
     }
 
     /** Sends {@code order} from host A to the agent, as the host's own logic would. */
@@ -353,6 +388,12 @@ final class AgentBed implements AutoCloseable {
         try {
             if (agent != null) {
                 agent.close();
+            }
+            if (agentProcess != null && agentProcess.isAlive()) {
+                agentProcess.destroy(); // SIGTERM: the agent's shutdown hook stops it
+                if (!agentProcess.waitFor(10, TimeUnit.SECONDS)) {
+                    agentProcess.destroyForcibly();
+                }
             }
             if (hostA != null) {
                 // Host A closing while its guest channel is still open can deadlock in Endpoints.close
