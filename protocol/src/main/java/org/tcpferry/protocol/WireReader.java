@@ -132,7 +132,10 @@ public final class WireReader {
                     throw malformed(field + ": scope id " + Integer.toUnsignedString(scope) + " out of range");
                 }
                 // Inet6Address.getByAddress keeps IPv4-mapped addresses as IPv6, unlike InetAddress.getByAddress.
-                return new InetSocketAddress(Inet6Address.getByAddress(null, ip, scope), u16(field + ".port"));
+                // Scope 0 means none: an address with a set scope of 0 prints as "fd77::2%0",
+                // which tools such as nft refuse. A negative scope leaves it unset.
+                return new InetSocketAddress(Inet6Address.getByAddress(null, ip, scope == 0 ? -1 : scope),
+                        u16(field + ".port"));
             }
         } catch (UnknownHostException e) {
             throw new ProtocolException(ErrorCode.MALFORMED, field + ": bad address", e);
