@@ -5,15 +5,20 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tcpferry.diag.Capabilities;
+import org.tcpferry.diag.CapabilityReport;
+import org.tcpferry.diag.Feature;
 import org.tcpferry.host.auth.HostSecret;
 import org.tcpferry.host.auth.TokenAuthority;
 import org.tcpferry.host.config.DomainConfig;
@@ -53,7 +58,14 @@ public final class HostManager implements Closeable {
         this.metrics = metrics;
     }
 
+    /** What the host manager needs of the machine: repair, nft, and entering bridge namespaces. */
+    static final Set<Feature> REQUIRED = EnumSet.of(Feature.CAP_NET_ADMIN, Feature.CAP_SYS_ADMIN, Feature.TCP_REPAIR,
+            Feature.NFT);
+
     public static HostManager start(HostConfig config) throws IOException {
+        CapabilityReport capabilities = Capabilities.probe();
+        log.info("event=capabilities node={} report=\"{}\"", config.node(), capabilities.toString().replace('\n', ';'));
+        capabilities.require("tcpferry hostd", REQUIRED);
         TokenAuthority tokens = new TokenAuthority(HostSecret.loadOrCreate(Path.of(config.secretFile())));
         Map<Path, NamespaceRuntime> runtimes = new HashMap<>();
         Map<String, DomainHolds> domains = new LinkedHashMap<>();

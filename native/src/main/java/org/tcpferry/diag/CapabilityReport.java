@@ -80,6 +80,19 @@ public final class CapabilityReport {
     }
 
     /** Like {@link #missing()}, restricted to the features a particular daemon needs. */
+    /**
+     * Refuses to go on when any of {@code needed} is missing, so that a daemon fails at start with
+     * the reason instead of later, on a guest's connection.
+     *
+     * @param who the daemon's name for the message, e.g. "tcpferry hostd"
+     */
+    public void require(String who, Set<Feature> needed) throws MissingCapabilityException {
+        List<String> absent = missing(needed);
+        if (!absent.isEmpty()) {
+            throw new MissingCapabilityException(who, absent);
+        }
+    }
+
     public List<String> missing(Set<Feature> needed) {
         List<String> reasons = new ArrayList<>();
         for (Check check : checks.values()) {
