@@ -49,6 +49,11 @@ final class ControlClient implements Closeable {
 
     /** Sends {@code request} and returns its reply, skipping Progress; an ErrorReply becomes an IOException. */
     Message ask(Message request) throws IOException {
+        return ask(request, progress -> { });
+    }
+
+    /** As {@link #ask(Message)}, handing each Progress of this request to {@code onProgress}. */
+    Message ask(Message request, java.util.function.Consumer<Progress> onProgress) throws IOException {
         int id = nextId;
         nextId += 2;
         FrameStreams.write(out, MessageCodec.encode(id, request));
@@ -58,7 +63,11 @@ final class ControlClient implements Closeable {
                 throw new IOException("the daemon closed the connection");
             }
             Message reply = MessageCodec.decode(frame);
-            if (reply instanceof Progress || frame.requestId() != id) {
+            if (frame.requestId() != id) {
+                continue;
+            }
+            if (reply instanceof Progress progress) {
+                onProgress.accept(progress);
                 continue;
             }
             if (reply instanceof ErrorReply error) {

@@ -46,7 +46,11 @@ final class ControlService {
             case "libvirt-hook":
                 return done(0, libvirtHook(command));
             case "handoff":
-                return order(command, new HandoffOrder(Selection.all()));
+                try {
+                    return order(command, new HandoffOrder(selection(command)));
+                } catch (IllegalArgumentException e) {
+                    return done(2, error(e.getMessage()));
+                }
             case "reclaim":
                 return order(command, new ReclaimOrder());
             default:
@@ -101,6 +105,31 @@ final class ControlService {
             result.put("held", manager.domain(domain).connections().size());
             return new ControlReply(0, result.toString());
         });
+    }
+
+    /**
+     * The handoff's selection from the optional arguments {@code localPorts}, {@code remotePorts}
+     * ({@code 80,8000-8100}), {@code processNames}, {@code cgroups}, {@code uids} (comma lists);
+     * none given selects everything.
+     */
+    static Selection selection(ControlCommand command) {
+        java.util.Map<String, String> args = command.args();
+        return new Selection(ports(args.get("localPorts")), ports(args.get("remotePorts")), list(args.get("processNames")),
+                list(args.get("cgroups")), list(args.get("uids")).stream().map(Integer::parseInt).toList());
+    }
+
+    private static java.util.List<String> list(String value) {
+        return value == null || value.isBlank() ? java.util.List.of()
+                : java.util.Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+    }
+
+    private static java.util.List<org.tcpferry.protocol.PortRange> ports(String value) {
+        return list(value).stream().map(p -> {
+            int dash = p.indexOf('-');
+            return dash < 0 ? org.tcpferry.protocol.PortRange.of(Integer.parseInt(p))
+                    : new org.tcpferry.protocol.PortRange(Integer.parseInt(p.substring(0, dash)),
+                            Integer.parseInt(p.substring(dash + 1)));
+        }).toList();
     }
 
     private static ObjectNode error(String text) {

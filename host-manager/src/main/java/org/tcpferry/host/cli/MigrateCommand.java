@@ -1,0 +1,123 @@
+package org.tcpferry.host.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.libvirt.Domain.MigrateFlags;
+import org.tcpferry.host.libvirt.LibvirtFailure;
+import org.tcpferry.host.libvirt.LibvirtSession;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code tcpferry migrate DOMAIN DEST-URI}: hand off on this (the source) host, migrate through
+ * libvirt, then have the guest reclaim its connections on the destination.
+ */
+@Command(name = "migrate", mixinStandardHelpOptions = true,
+        description = {"Hand DOMAIN's connections to this host, migrate the domain to DEST-URI, then have the guest "
+                + "take them back on the destination.",
+            "--hold-on source (the default and the only one built): this host holds the connections while the guest "
+                + "moves. target and HOST need the host-to-host relay, which is not built yet: they are refused with exit "
+                + "code 6 before anything is done.",
+            "The reclaim on the destination is ordered through --reclaim-socket (the destination host manager's control "
+                + "socket, when this machine can reach it); without it, the destination's host manager reclaims by itself "
+                + "when libvirt reports the guest running (libvirt.uri set in its config)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  tcpferry migrate web1 qemu+ssh://hostb/system",
+            "  tcpferry migrate --suspend web1 qemu+tcp://10.0.0.2/system   arrive paused; resume there later",
+            "  tcpferry migrate --offline web1 qemu+ssh://hostb/system      copy the definition only"})
+final class MigrateCommand extends Workflow {
+    @Parameters(index = "0", paramLabel = "DOMAIN", description = "the domain's name")
+    String domain;
+
+    @Parameters(index = "1", paramLabel = "DEST-URI", description = "the destination libvirt URI, as virsh migrate takes it")
+    String destination;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Mode mode = new Mode();
+
+    /** How libvirt migrates: one of three. */
+    static final class Mode {
+        @Option(names = "--live", description = "migrate while the guest runs (default)")
+        boolean live;
+
+        @Option(names = "--offline", description = "copy the definition only; the guest keeps running here, no handoff")
+        boolean offline;
+
+        @Option(names = "--suspend", description = "leave the guest paused on the destination (reclaimed when resumed)")
+        boolean suspend;
+    }
+
+    @Option(names = "--hold-on", paramLabel = "WHERE", defaultValue = "source",
+            description = "who holds the connections during the move: source (default), target or a HOST (not built yet)")
+    String holdOn;
+
+    @Option(names = "--reclaim-socket", paramLabel = "PATH",
+            description = "control socket of the destination's host manager, to order the reclaim there")
+    Path reclaimSocket;
+
+    @Option(names = "--reclaim-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "how long to wait for the agent on the destination (default: ${DEFAULT-VALUE})")
+    int reclaimTimeout;
+
+    @Override
+    String name() {
+        return "migrate";
+    }
+
+    /** libvirt's flags for the chosen mode. */
+    long flags() {
+        if (mode.offline) {
+            return MigrateFlags.OFFLINE | MigrateFlags.PERSIST_DEST;
+        }
+        if (mode.suspend) {
+            return MigrateFlags.LIVE | MigrateFlags.PAUSED;
+        }
+        return MigrateFlags.LIVE;
+    }
+
+    @Override
+    int run(Path control) throws IOException {
+        result.put("domain", domain);
+        result.put("destination", destination);
+        result.put("holdOn", holdOn);
+        if (!holdOn.equals("source")) {
+            return fail(TcpferryCommand.NOT_SUPPORTED, "--hold-on " + holdOn + " needs the host-to-host relay, which is "
+                    + "not built yet; use --hold-on source", "nothing was changed: the guest keeps them");
+        }
+        try (LibvirtSession libvirtSession = openLibvirt()) {
+            if (mode.offline) {
+                progress.phase("migrate", "copying the definition of " + domain + " to " + destination);
+                libvirtSession.migrate(domain, destination, flags());
+                return succeed("copied the definition of " + domain + " to " + destination + "; nothing was handed off");
+            }
+            DaemonOrder.Result handoff = order(control, "handoff", domain);
+            if (handoff.exitCode() != 0) {
+                return fail(handoff.exitCode(), "handoff: " + handoff.error(),
+                        "the guest keeps its connections; nothing was migrated");
+            }
+            progress.phase("migrate", "migrating " + domain + " to " + destination + " (" + handoff.held()
+                    + " connections held here)");
+            try (JobPoller poller = JobPoller.start(libvirtSession, domain, "migrate", progress)) {
+                libvirtSession.migrate(domain, destination, flags());
+            } catch (LibvirtFailure e) {
+                // A failed migration leaves the guest running here: give its connections back.
+                progress.phase("reclaim", "migration failed, giving the connections back to " + domain + " here");
+                DaemonOrder.Result reclaim = order(control, "reclaim", domain);
+                return fail(TcpferryCommand.LIBVIRT_FAILED, e.getMessage(), reclaim.exitCode() == 0
+                        ? "given back to the guest, which still runs here"
+                        : "this host still holds them (reclaim failed: " + reclaim.error() + "); run `tcpferry reclaim "
+                                + domain + "`");
+            }
+        }
+        String moved = "migrated " + domain + " to " + destination;
+        if (mode.suspend) {
+            return succeed(moved + " (paused there); this host holds its connections until it is resumed there");
+        }
+        if (reclaimSocket == null) {
+            return succeed(moved + "; this host holds its connections until the destination's host manager reclaims them");
+        }
+        return Reclaimer.reclaim(this, reclaimSocket, domain, reclaimTimeout, moved);
+    }
+}
