@@ -67,4 +67,31 @@ class HandoffAndReclaimTest {
             }
         }
     }
+
+    @Test
+    void ipv4AndIpv6ConnectionsInTheSameHandoff() throws Exception {
+        try (AgentBed bed = AgentBed.create("agent-dual")) {
+            AgentBed.PeerSetup peers = AgentBed.impatientStreaming(4096, 20);
+            List<App> apps = new ArrayList<>();
+            apps.add(bed.app("client", StandardTopology.PEER_V4, 7111, 1, peers));
+            apps.add(bed.app("client", StandardTopology.PEER_V6, 7112, 1, peers));
+            apps.add(bed.app("server", StandardTopology.PEER_V6, 7113, 1, peers));
+            Thread.sleep(500);
+
+            ControlReply handoff = bed.control("handoff");
+            assertThat(handoff.exitCode()).as(handoff.json()).isZero();
+            bed.awaitPhase(Phase.HANDED_OFF, 3, 20_000);
+            Thread.sleep(4_000); // longer than the peers' patience
+            assertThat(bed.control("reclaim").exitCode()).isZero();
+            bed.awaitAllBack(3, 20_000);
+            for (CarriedReport r : bed.agent.reports()) {
+                assertThat(r.phase()).as(r.flow()).isEqualTo(Phase.CONFORMED);
+                assertThat(r.bytesFromPeer()).as(r.flow()).isPositive();
+            }
+            for (App app : apps) {
+                assertThat(app.sockets()).containsAllEntriesOf(app.socketsBefore);
+                System.out.println("echoed byte-exact both ways: " + app.finish(20_000));
+            }
+        }
+    }
 }
