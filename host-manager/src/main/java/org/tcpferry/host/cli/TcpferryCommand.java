@@ -48,7 +48,18 @@ public final class TcpferryCommand {
 
     /** Runs the command line and returns its exit code, without exiting (tests call this). */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** As {@link #run(String...)} with stdout and stderr redirected (null: the process's own). */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine line = new CommandLine(new TcpferryCommand());
+        if (out != null) {
+            line.setOut(out);
+        }
+        if (err != null) {
+            line.setErr(err);
+        }
         line.setExitCodeExceptionMapper(e -> USAGE);
         line.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println(e.getMessage());
