@@ -6,10 +6,13 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The guest agent as its own process, started as operators start it ({@code bin/tcpferry-agent run}),
+ * The guest agent as its own process, started as operators start it ({@code bin/tcpferry-agent run};
+ * with {@code -Dcycle.agentClasspath} the same main class from that class path instead),
  * so that its memory is its own and its descriptors (a duplicate of every carried socket) do not
  * count against the benchmark's. Its log goes to stderr with a one-line pattern (level, logger,
  * epoch ms, µs within the ms, message) that the benchmark reads into the {@link LogCapture} at the
@@ -24,6 +27,8 @@ final class AgentProcess implements AutoCloseable {
 
     private AgentProcess(Process process, LogCapture capture) {
         this.process = process;
+        // The benchmark stopped early (Ctrl-C) must not leave an agent behind: the rig only knows what it spawned.
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "agent-process-stop"));
         Thread reader = new Thread(() -> read(capture), "agent-log " + process.pid());
         reader.setDaemon(true);
         reader.start();
@@ -43,9 +48,20 @@ final class AgentProcess implements AutoCloseable {
                   <root level="INFO"><appender-ref ref="STDERR"/></root>
                 </configuration>
                 """);
-        ProcessBuilder pb = new ProcessBuilder(checkout.resolve("bin/tcpferry-agent").toString(), "run",
-                "--channel", "unix:" + channel, "--journal", dir.resolve("journal").toString(),
-                "--node", "guest-bench", "--netns", netns.toString());
+        List<String> command = new ArrayList<>();
+        String classPath = System.getProperty("cycle.agentClasspath");
+        if (classPath == null) {
+            command.add(checkout.resolve("bin/tcpferry-agent").toString());
+        } else {
+            // What bin/tcpferry-agent runs, from run-cycle-bench's snapshot of the class path: a module
+            // rebuilt elsewhere during a run would otherwise break the agent mid-run.
+            command.addAll(List.of(System.getProperty("java.home") + "/bin/java", "-Dlogback.configurationFile=" + logback));
+            command.addAll(List.of(System.getProperty("cycle.agentJavaOpts", "").split(" ")).stream().filter(o -> !o.isBlank()).toList());
+            command.addAll(List.of("-cp", classPath, "org.tcpferry.agent.cli.AgentMain"));
+        }
+        command.addAll(List.of("run", "--channel", "unix:" + channel, "--journal", dir.resolve("journal").toString(),
+                "--node", "guest-bench", "--netns", netns.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command);
         // -Dcycle.agentJavaOpts="-XX:StartFlightRecording=filename=agent.jfr" profiles the agent.
         pb.environment().put("TCPFERRY_JAVA_OPTS", "-Dlogback.configurationFile=" + logback + " "
                 + System.getProperty("cycle.agentJavaOpts", ""));

@@ -42,6 +42,13 @@ final class CycleBed implements AutoCloseable {
         // On tmpfs, as /run is in a guest: the agent journals every phase change of every connection
         // (write, rename), and on this machine's ext4 /tmp and /run that alone took seconds per 1,000.
         Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "tcpferry-cycle-bench");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> { // stopped early: no journal left on tmpfs
+            try {
+                deleteTree(dir);
+            } catch (java.io.IOException e) {
+                System.err.println("cannot remove " + dir + ": " + e.getMessage());
+            }
+        }, "bench-dir-cleanup"));
         AgentProcess agent = null;
         try {
             QuotaConfig q = QuotaConfig.defaults();
