@@ -59,6 +59,17 @@ public final class Session implements Closeable {
         return name;
     }
 
+    private volatile String peerNode = "";
+
+    /** The node name the host gave in its Hello ("" before it). */
+    public String peerNode() {
+        return peerNode;
+    }
+
+    public void peerNode(String node) {
+        this.peerNode = node;
+    }
+
     public boolean isOpen() {
         return !closed;
     }

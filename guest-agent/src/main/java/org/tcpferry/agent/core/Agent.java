@@ -166,6 +166,9 @@ public final class Agent implements Closeable {
             n.put("phase", c.phase.name());
             n.put("ownerPid", c.ownerPid);
             n.put("ownerFd", c.ownerFd);
+            if (c.holder != null) {
+                n.put("holder", c.holder);
+            }
             if (c.error != null) {
                 n.put("error", c.error);
             }
@@ -198,6 +201,7 @@ public final class Agent implements Closeable {
                     if (config.domain().isEmpty() && !hello.domain().isEmpty()) {
                         domain = hello.domain(); // the host's Hello names the domain this channel serves
                     }
+                    session.peerNode(hello.nodeName());
                     session.send(id, new HelloReply(config.node(), Frames.VERSION));
                     if (config.reclaimOnReconnect() && carried.values().stream().anyMatch(c -> c.phase == Phase.HANDED_OFF)) {
                         log.info("event=reclaim_on_reconnect handed_off={}", countIn(Phase.HANDED_OFF));
@@ -331,6 +335,7 @@ public final class Agent implements Closeable {
             Message reply = await(e.getValue(), c);
             if (reply instanceof HandoffAccepted accepted) {
                 c.token = accepted.token();
+                c.holder = session.peerNode();
                 c.handedOffAtNanos = System.nanoTime();
                 c.phase = Phase.HANDED_OFF;
                 journal.write(c);
@@ -466,8 +471,13 @@ public final class Agent implements Closeable {
                     c.phase = Phase.CONFORMED;
                     c.error = null;
                     journal.write(c);
-                } else {
+                } else if (session.peerNode().equals(c.holder)) {
                     abandon(c, "the host holds no copy any more: " + error.message());
+                } else {
+                    // Another host (the guest moved): without a host-to-host relay it cannot get the
+                    // final state; the holder still has the live copy, so wait for it.
+                    backToHost(c, "held by " + c.holder + ", not by " + session.peerNode()
+                            + " (no host-to-host relay): waiting for " + c.holder);
                 }
             } else {
                 backToHost(c, "release refused: " + describe(reply));
@@ -617,6 +627,7 @@ public final class Agent implements Closeable {
             Carried c = new Carried(e.flow(), e.ownerPid(), e.ownerFd(), e.inode(), e.units());
             c.dump = e.dump();
             c.token = e.token();
+            c.holder = e.holder();
             c.phase = e.phase();
             carried.put(c.flow, c);
             if (c.phase.settled()) {

@@ -22,6 +22,8 @@ public final class Carried {
     ConnectionState dump;
     ConnectionState finalState;
     byte[] token;
+    /** The host manager (its node name) that accepted it and holds the copy. */
+    String holder;
     String error;
     long handedOffAtNanos;
 
@@ -52,6 +54,11 @@ public final class Carried {
     /** The agent's dump of the original socket, null before DUMPED. */
     public ConnectionState dump() {
         return dump;
+    }
+
+    /** The node name of the host that holds the copy, null before HANDED_OFF. */
+    public String holder() {
+        return holder;
     }
 
     public String error() {

@@ -42,7 +42,7 @@ public final class Journal {
 
     /** A connection as the journal remembers it. */
     public record Entry(FlowKey flow, Phase phase, int ownerPid, int ownerFd, long inode, List<FreezeUnit> units,
-            ConnectionState dump, byte[] token) {
+            ConnectionState dump, byte[] token, String holder) {
     }
 
     public void write(Carried c) throws IOException {
@@ -60,6 +60,9 @@ public final class Journal {
         }
         if (c.token != null) {
             node.put("token", Base64.getEncoder().encodeToString(c.token));
+        }
+        if (c.holder != null) {
+            node.put("holder", c.holder);
         }
         replace(fileOf(c.flow), JSON.writeValueAsBytes(node));
     }
@@ -98,7 +101,7 @@ public final class Journal {
                 byte[] token = n.hasNonNull("token") ? Base64.getDecoder().decode(n.get("token").asText()) : null;
                 entries.add(new Entry(new FlowKey(address(n.get("local")), address(n.get("remote"))),
                         Phase.valueOf(n.get("phase").asText()), n.get("ownerPid").asInt(), n.get("ownerFd").asInt(),
-                        n.get("inode").asLong(), units, dump, token));
+                        n.get("inode").asLong(), units, dump, token, n.hasNonNull("holder") ? n.get("holder").asText() : null));
             }
         }
         return entries;

@@ -25,6 +25,7 @@ class JournalTest {
         v4.dump = state(v4.flow);
         v4.token = new byte[] {1, 2, 3, 4};
         v4.phase = Phase.HANDED_OFF;
+        v4.holder = "hostA";
         Carried v6 = carried("fd77::2", 5000, "fd77::1", 50000, List.of(FreezeUnit.cgroup("/app.slice/web.service")));
         v6.phase = Phase.SELECTED;
         journal.write(v4);
@@ -40,11 +41,13 @@ class JournalTest {
         assertThat(a.inode()).isEqualTo(99);
         assertThat(a.dump()).isEqualTo(v4.dump);
         assertThat(a.token()).containsExactly(1, 2, 3, 4);
+        assertThat(a.holder()).isEqualTo("hostA");
         assertThat(a.units()).containsExactly(FreezeUnit.process(812, 123456L));
         Journal.Entry b = entries.stream().filter(e -> e.flow().equals(v6.flow)).findFirst().orElseThrow();
         assertThat(b.phase()).isEqualTo(Phase.SELECTED);
         assertThat(b.dump()).isNull();
         assertThat(b.token()).isNull();
+        assertThat(b.holder()).isNull();
         assertThat(b.units()).containsExactly(FreezeUnit.cgroup("/app.slice/web.service"));
         assertThat(journal.readFrozen()).containsExactly(FreezeUnit.process(812, 123456L),
                 FreezeUnit.cgroup("/app.slice/web.service"));
