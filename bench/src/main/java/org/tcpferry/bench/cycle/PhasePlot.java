@@ -83,7 +83,8 @@ final class PhasePlot {
         int targetX = ax.x(Math.log10(10_000)), targetY = ax.y(Math.log10(500));
         g.setColor(Color.RED);
         g.fillRect(targetX - 4, targetY - 4, 8, 8);
-        g.drawString("target", targetX - 44, targetY - 6);
+        g.drawString("target", targetX - 44, targetY + 16);
+        g.setColor(Color.BLACK);
         g.drawString("N connections", x0 + LEFT + w / 2 - 30, H - 14);
         g.drawString("ms", x0 + 8, TOP - 8);
         for (int i = 0; i < phases.size(); i++) {
