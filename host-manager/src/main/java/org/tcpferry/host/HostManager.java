@@ -31,7 +31,12 @@ import org.tcpferry.host.hold.NamespaceRuntime;
 import org.tcpferry.host.hold.SpoolQuota;
 import org.tcpferry.host.metrics.HostMetrics;
 import org.tcpferry.host.metrics.MetricsServer;
+import org.tcpferry.host.libvirt.DomainMerge;
+import org.tcpferry.host.libvirt.LibvirtSession;
+import org.tcpferry.host.libvirt.LifecycleWatcher;
 import org.tcpferry.host.net.Endpoints;
+import org.tcpferry.protocol.ControlCommand;
+import org.tcpferry.protocol.ControlReply;
 
 /**
  * The host manager daemon, startable in-process: {@link #start} brings up steering and copy loops
@@ -48,6 +53,13 @@ public final class HostManager implements Closeable {
     private final HostMetrics metrics;
     private MetricsServer metricsServer;
     private Endpoints endpoints;
+    private LifecycleWatcher lifecycle;
+    /** Automatic reclaims (libvirt events) wait here for agents, off libvirt's event thread. */
+    private final java.util.concurrent.ExecutorService reclaims = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "auto-reclaim");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private HostManager(HostConfig config, Map<Path, NamespaceRuntime> runtimes, Map<String, DomainHolds> domains,
             HandoffService handoffs, HostMetrics metrics) {
@@ -62,7 +74,8 @@ public final class HostManager implements Closeable {
     static final Set<Feature> REQUIRED = EnumSet.of(Feature.CAP_NET_ADMIN, Feature.CAP_SYS_ADMIN, Feature.TCP_REPAIR,
             Feature.NFT);
 
-    public static HostManager start(HostConfig config) throws IOException {
+    public static HostManager start(HostConfig configured) throws IOException {
+        HostConfig config = configured.libvirt().enabled() ? withDiscoveredDomains(configured) : configured;
         CapabilityReport capabilities = Capabilities.probe();
         log.info("event=capabilities node={} report=\"{}\"", config.node(), capabilities.toString().replace('\n', ';'));
         capabilities.require("tcpferry hostd", REQUIRED);
@@ -90,6 +103,9 @@ public final class HostManager implements Closeable {
                 manager.metricsServer = MetricsServer.start(parseHostPort(config.metricsListen()), metrics);
             }
             manager.endpoints = Endpoints.start(config, manager);
+            if (config.libvirt().enabled()) {
+                manager.lifecycle = LifecycleWatcher.start(config.libvirt().uri(), manager::guestRunsAgain);
+            }
             log.info("event=started node={} domains={} namespaces={}", config.node(), domains.keySet(), runtimes.size());
             return manager;
         } catch (IOException | RuntimeException e) {
@@ -106,6 +122,51 @@ public final class HostManager implements Closeable {
             }
             throw e;
         }
+    }
+
+    /** The configured domains plus those libvirt knows and that are set up for tcpferry ({@link DomainMerge}). */
+    private static HostConfig withDiscoveredDomains(HostConfig config) throws IOException {
+        try (LibvirtSession session = LibvirtSession.open(config.libvirt().uri())) {
+            HostConfig merged = config.withDomains(DomainMerge.merge(config.domains(), session.discover()));
+            log.info("event=libvirt_discovery uri={} configured={} domains={}", config.libvirt().uri(),
+                    config.domains().size(), merged.domains().stream().map(DomainConfig::name).toList());
+            return merged;
+        }
+    }
+
+    /**
+     * libvirt reports that {@code name}'s guest runs again on this host (resumed, restored, migrated
+     * in). If this host holds connections for it, order its agent to take them back once the agent
+     * is connected; the agent may also have asked for them itself, which a reclaim order does not disturb.
+     */
+    void guestRunsAgain(String name, String event) {
+        DomainHolds holds = domains.get(name);
+        if (holds == null || holds.connections().isEmpty()) {
+            log.info("event=auto_reclaim_skipped domain={} libvirt_event=\"{}\" why=\"{}\"", name, event,
+                    holds == null ? "unknown domain" : "nothing held");
+            return;
+        }
+        reclaims.execute(() -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.libvirt().reclaimWaitSeconds());
+            try {
+                while (!endpoints.agentConnected(name)) {
+                    if (System.nanoTime() > deadline) {
+                        log.warn("event=auto_reclaim_failed domain={} held={} why=\"agent not connected after {} s\"", name,
+                                holds.connections().size(), config.libvirt().reclaimWaitSeconds());
+                        return;
+                    }
+                    Thread.sleep(200);
+                }
+                ControlReply reply = (ControlReply) endpoints.runControl(new ControlCommand("reclaim", Map.of("domain", name)))
+                        .get(180, TimeUnit.SECONDS);
+                log.info("event=auto_reclaim domain={} libvirt_event=\"{}\" exit={} result={}", name, event,
+                        reply.exitCode(), reply.json());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                log.error("event=auto_reclaim_failed domain={} error=\"{}\"", name, e.toString(), e);
+            }
+        });
     }
 
     public HostConfig config() {
@@ -142,6 +203,14 @@ public final class HostManager implements Closeable {
     @Override
     public void close() throws IOException {
         IOException failure = null;
+        reclaims.shutdownNow();
+        if (lifecycle != null) {
+            try {
+                lifecycle.close();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
         if (endpoints != null) {
             endpoints.close();
         }

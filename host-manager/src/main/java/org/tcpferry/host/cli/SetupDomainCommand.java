@@ -40,6 +40,11 @@ final class SetupDomainCommand implements Callable<Integer> {
             description = "an address of the guest (repeat for each); replaces the recorded list")
     List<String> addresses;
 
+    @Option(names = "--channel-dir", paramLabel = "DIR", defaultValue = "/var/lib/libvirt/qemu/channel/target",
+            description = "directory of the channel's host-side socket, DIR/DOMAIN." + DomainXml.AGENT_CHANNEL
+                    + " (default: ${DEFAULT-VALUE}, where libvirt keeps its own channel sockets)")
+    String channelDir;
+
     @Option(names = "--dry-run", description = "print the diff without defining anything")
     boolean dryRun;
 
@@ -50,7 +55,7 @@ final class SetupDomainCommand implements Callable<Integer> {
     public Integer call() {
         try (LibvirtSession session = LibvirtSession.open(libvirt.uri)) {
             String before = session.inactiveXml(domain);
-            String edited = DomainXml.parse(before).withAgentChannel();
+            String edited = DomainXml.parse(before).withAgentChannel(DomainXml.agentSocketPath(channelDir, domain));
             if (addresses != null) {
                 edited = DomainXml.parse(edited).withAddresses(addresses);
             }

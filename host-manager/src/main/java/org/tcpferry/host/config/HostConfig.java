@@ -14,6 +14,7 @@ import java.util.List;
  * @param steering marks and routing table used to divert flows to the copies
  * @param metricsListen {@code host:port} of the Prometheus text endpoint, empty to disable
  * @param domains the guests this host holds connections for
+ * @param libvirt discovery of domains and lifecycle events from libvirt; off by default
  */
 public record HostConfig(
         String node,
@@ -23,7 +24,8 @@ public record HostConfig(
         QuotaConfig quotas,
         SteeringConfig steering,
         String metricsListen,
-        List<DomainConfig> domains) {
+        List<DomainConfig> domains,
+        LibvirtConfig libvirt) {
 
     public static final String DEFAULT_CONTROL_SOCKET = "/run/tcpferry/control.sock";
     public static final String DEFAULT_SECRET_FILE = "/etc/tcpferry/host.secret";
@@ -37,10 +39,22 @@ public record HostConfig(
         steering = steering == null ? SteeringConfig.defaults() : steering;
         metricsListen = metricsListen == null ? "" : metricsListen;
         domains = domains == null ? List.of() : List.copyOf(domains);
+        libvirt = libvirt == null ? LibvirtConfig.off() : libvirt;
         long distinct = domains.stream().map(DomainConfig::name).distinct().count();
         if (distinct != domains.size()) {
             throw new IllegalArgumentException("two domains have the same name");
         }
+    }
+
+    /** Without libvirt integration (the form before it existed; tests and benchmarks use it). */
+    public HostConfig(String node, String controlSocket, PeerConfig peer, String secretFile, QuotaConfig quotas,
+            SteeringConfig steering, String metricsListen, List<DomainConfig> domains) {
+        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, null);
+    }
+
+    /** This configuration with {@code domains} instead of its own (discovery adds libvirt's). */
+    public HostConfig withDomains(List<DomainConfig> domains) {
+        return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt);
     }
 
     /** The domain called {@code name}, or null. */

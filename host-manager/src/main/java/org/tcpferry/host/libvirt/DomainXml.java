@@ -138,16 +138,16 @@ public final class DomainXml {
 
     /**
      * This definition with the agent's virtio-serial channel added, or unchanged if it has one.
-     * The socket is a libvirt-chosen path ({@code <source mode='bind'/>}): libvirt writes it into
-     * the live XML, where discovery reads it.
+     * The socket path is given, not left to libvirt: libvirt's own choice contains the domain's
+     * id and so changes at every start, while the host manager reconnects to one fixed path.
      */
-    public String withAgentChannel() {
+    public String withAgentChannel(String socketPath) {
         if (hasAgentChannel()) {
             return text;
         }
         String indent = indentOf("devices") + "  ";
         String channel = indent + "<channel type='unix'>\n"
-                + indent + "  <source mode='bind'/>\n"
+                + indent + "  <source mode='bind' path='" + escape(socketPath).replace("'", "&apos;") + "'/>\n"
                 + indent + "  <target type='virtio' name='" + AGENT_CHANNEL + "'/>\n"
                 + indent + "</channel>\n";
         return insertBeforeClosing("devices", channel);
@@ -203,6 +203,11 @@ public final class DomainXml {
     private String indentOf(String element) {
         Matcher m = Pattern.compile("\\n([ \\t]*)<" + element + "[\\s>]").matcher(text);
         return m.find() ? m.group(1) : "  ";
+    }
+
+    /** The socket path tcpferry gives a domain's channel: one per domain name under {@code dir}. */
+    public static String agentSocketPath(String dir, String domainName) {
+        return dir + "/" + domainName.replaceAll("[^A-Za-z0-9._-]", "_") + "." + AGENT_CHANNEL;
     }
 
     private static String escape(String value) {

@@ -107,6 +107,17 @@ public final class Endpoints implements Closeable {
         return control;
     }
 
+    /** Runs a control verb as if the CLI had sent it (the host manager's own automatic reclaim uses it). */
+    public java.util.concurrent.CompletableFuture<org.tcpferry.protocol.Message> runControl(
+            org.tcpferry.protocol.ControlCommand command) {
+        return control.run(command);
+    }
+
+    /** Whether a domain's agent is connected now. */
+    public boolean agentConnected(String domain) {
+        return agentConversation(domain) != null;
+    }
+
     /** The conversation with a domain's agent, or null when no agent is connected. */
     synchronized Conversation agentConversation(String domain) {
         return agents.get(domain);

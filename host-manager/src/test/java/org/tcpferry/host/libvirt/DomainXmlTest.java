@@ -37,9 +37,10 @@ class DomainXmlTest {
 
     @Test
     void addsTheChannelOnceAndOnlyIt() {
-        String once = DomainXml.parse(XML).withAgentChannel();
+        String once = DomainXml.parse(XML).withAgentChannel("/run/x/web1.org.tcpferry.agent.0");
         assertThat(DomainXml.parse(once).hasAgentChannel()).isTrue();
-        assertThat(DomainXml.parse(once).withAgentChannel()).isEqualTo(once);
+        assertThat(DomainXml.parse(once).agentChannelSocket()).isEqualTo("/run/x/web1.org.tcpferry.agent.0");
+        assertThat(DomainXml.parse(once).withAgentChannel("/other")).isEqualTo(once);
         assertThat(LineDiff.of(XML, once)).contains("+    <channel type='unix'>")
                 .contains("+      <target type='virtio' name='org.tcpferry.agent.0'/>").doesNotContain("-");
     }
@@ -68,6 +69,11 @@ class DomainXmlTest {
         assertThat(found.channelSocket()).isEqualTo("/run/libvirt/qemu/channel/3-web1/org.tcpferry.agent.0");
         assertThat(found.addresses()).containsExactly("10.1.0.5");
         assertThat(found.firstBridge()).isEqualTo("br0");
+    }
+
+    @Test
+    void socketPathIsStablePerName() {
+        assertThat(DomainXml.agentSocketPath("/d", "web 1/x")).isEqualTo("/d/web_1_x.org.tcpferry.agent.0");
     }
 
     @Test
