@@ -23,4 +23,14 @@ final class LocalMachine {
         return String.format("Linux %s, %d cores (%s), Java %s", System.getProperty("os.version"),
                 Runtime.getRuntime().availableProcessors(), cpu, System.getProperty("java.version"));
     }
+
+    /** The 1, 5 and 15 minute load averages, as /proc/loadavg gives them. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "unreadable (" + e.getMessage() + ")";
+        }
+    }
 }

@@ -62,7 +62,10 @@ public final class RepairBench {
                         n, STEPS[s], em, ep, bm, bp, em / bm, em <= 25 ? "yes" : "**no**"));
             }
         }
-        String header = "Repair engine per connection and step, " + LocalMachine.describe() + "\n\n";
+        String header = "Repair engine per connection and step, " + LocalMachine.describe()
+                + String.format("; one bare getsockopt cost %.2f µs (median), load average %s when the run ended",
+                        SyscallCost.getsockoptMicros(), LocalMachine.loadAverage())
+                + "\n\n";
         System.out.println(header + table);
         if (out != null) {
             Files.writeString(out, header + table);
