@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
             "  tcpferry install-hooks --uninstall --purge"})
 final class InstallHooksCommand implements Callable<Integer> {
     /** Where the packages install the hooks; a checkout's bin/tcpferry sets tcpferry.hooks to its own. */
-    static final String DEFAULT_HOOKS_DIR = "/usr/share/tcpferry/libvirt-hooks";
+    static final String DEFAULT_HOOKS_DIR = "/opt/tcpferry/libvirt-hooks";
 
     @Spec
     CommandSpec spec;
