@@ -274,6 +274,7 @@ public final class Agent implements Closeable {
                     }
                 }
             }
+            journal.forgetSelected();
             settle();
             try {
                 session.send(orderId, new ErrorReply(ErrorCode.INTERNAL, "handoff failed: " + e.getMessage()));
@@ -308,8 +309,8 @@ public final class Agent implements Closeable {
                 (selectedAt - start) / 1_000_000, selection);
         for (Carried c : batch) {
             carried.put(c.flow, c);
-            journal.write(c);
         }
+        journal.writeSelected(batch);
         if (carried.size() == batch.size()) {
             firewall.reset(List.of()); // a fresh table, also after an agent that died without a journal
         }
@@ -329,6 +330,7 @@ public final class Agent implements Closeable {
                 replies.put(c, session.request(new HandoffRequest(domain, c.dump)));
             }
         }
+        journal.forgetSelected(); // every connection of the batch has a file of its own now
         long dumpedAt = System.nanoTime();
         for (Map.Entry<Carried, CompletableFuture<Message>> e : replies.entrySet()) {
             Carried c = e.getKey();
@@ -441,8 +443,9 @@ public final class Agent implements Closeable {
         log.info("event=reclaim connections={} channel={}", out.size(), session);
         Map<Carried, CompletableFuture<Message>> grants = new LinkedHashMap<>();
         for (Carried c : out) {
+            // Not journaled: a restart treats RECLAIMING as HANDED_OFF anyway (the host aborts an
+            // unconfirmed release and holds the flow again), so the write would buy nothing.
             c.phase = Phase.RECLAIMING;
-            journal.write(c);
             grants.put(c, session.request(new ReleaseRequest(c.flow, c.token)));
         }
         // Every answer first, then the conforms: each conform is quick, and a grant is not left
@@ -487,9 +490,10 @@ public final class Agent implements Closeable {
             Carried c = e.getKey();
             Message reply = await(e.getValue(), c);
             if (reply instanceof Ack) {
+                // Not journaled: settle() forgets it next; a restart before that finds HANDED_OFF,
+                // asks again, and UNKNOWN_FLOW on a live socket means CONFORMED.
                 c.phase = Phase.CONFORMED;
                 c.error = null;
-                journal.write(c);
             } else {
                 // The host holds it again (a release it saw no confirm for is aborted); the flow stays
                 // blocked, so the next reclaim conforms the socket afresh.

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.tcpferry.protocol.ConnectionStateCodec;
 import org.tcpferry.protocol.FlowKey;
 import org.tcpferry.repair.ConnectionState;
@@ -21,14 +23,16 @@ import org.tcpferry.repair.ConnectionState;
 /**
  * What a restarted agent needs to finish or undo an operation, under a directory on /run: one
  * file per carried connection ({@code conn-*.json}: flow, owner pid/fd, socket inode, phase, freeze
- * units, the dump encoded with {@link ConnectionStateCodec}, the token) and {@code frozen.json},
- * the units frozen. Each file is replaced atomically (write, then rename). A connection's dump is
+ * units, the dump encoded with {@link ConnectionStateCodec}, the token, the holder),
+ * {@code selected.json} (a batch just selected, before each has a file of its own) and
+ * {@code frozen.json}, the units frozen. Each file is replaced atomically (write, then rename). A connection's dump is
  * written before its socket is detached, so a connection with no dump in the journal was never
  * detached and only needs to leave repair mode.
  */
 public final class Journal {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String FROZEN = "frozen.json";
+    private static final String SELECTED = "selected.json";
 
     private final Path dir;
 
@@ -46,6 +50,10 @@ public final class Journal {
     }
 
     public void write(Carried c) throws IOException {
+        replace(fileOf(c.flow), JSON.writeValueAsBytes(node(c)));
+    }
+
+    private static ObjectNode node(Carried c) {
         ObjectNode node = JSON.createObjectNode();
         node.put("flow", c.flow.toString());
         node.set("local", address(c.flow.local()));
@@ -64,7 +72,24 @@ public final class Journal {
         if (c.holder != null) {
             node.put("holder", c.holder);
         }
-        replace(fileOf(c.flow), JSON.writeValueAsBytes(node));
+        return node;
+    }
+
+    /**
+     * Journals a whole batch as SELECTED in one file: cheaper than one file each, and enough, since
+     * a selected connection's own file is written before anything irreversible happens to it
+     * (its dump, before it is detached). Call {@link #forgetSelected} once each has its own file.
+     */
+    public void writeSelected(List<Carried> batch) throws IOException {
+        ArrayNode array = JSON.createArrayNode();
+        for (Carried c : batch) {
+            array.add(node(c));
+        }
+        replace(SELECTED, JSON.writeValueAsBytes(array));
+    }
+
+    public void forgetSelected() throws IOException {
+        Files.deleteIfExists(dir.resolve(SELECTED));
     }
 
     public void forget(FlowKey flow) throws IOException {
@@ -91,20 +116,34 @@ public final class Journal {
         if (!Files.isDirectory(dir)) {
             return entries;
         }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "conn-*.json")) {
-            for (Path file : files) {
-                JsonNode n = JSON.readTree(file.toFile());
-                List<FreezeUnit> units = new ArrayList<>();
-                n.path("units").forEach(u -> units.add(unit(u)));
-                ConnectionState dump = n.hasNonNull("dump")
-                        ? ConnectionStateCodec.decode(Base64.getDecoder().decode(n.get("dump").asText())) : null;
-                byte[] token = n.hasNonNull("token") ? Base64.getDecoder().decode(n.get("token").asText()) : null;
-                entries.add(new Entry(new FlowKey(address(n.get("local")), address(n.get("remote"))),
-                        Phase.valueOf(n.get("phase").asText()), n.get("ownerPid").asInt(), n.get("ownerFd").asInt(),
-                        n.get("inode").asLong(), units, dump, token, n.hasNonNull("holder") ? n.get("holder").asText() : null));
+        Map<FlowKey, Entry> byFlow = new LinkedHashMap<>();
+        Path selected = dir.resolve(SELECTED);
+        if (Files.exists(selected)) {
+            for (JsonNode n : JSON.readTree(selected.toFile())) {
+                Entry e = entry(n);
+                byFlow.put(e.flow(), e);
             }
         }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "conn-*.json")) {
+            for (Path file : files) {
+                Entry e = entry(JSON.readTree(file.toFile()));
+                byFlow.put(e.flow(), e); // a connection's own file is newer than the batch's
+            }
+        }
+        entries.addAll(byFlow.values());
         return entries;
+    }
+
+    private static Entry entry(JsonNode n) throws IOException {
+        List<FreezeUnit> units = new ArrayList<>();
+        n.path("units").forEach(u -> units.add(unit(u)));
+        ConnectionState dump = n.hasNonNull("dump")
+                ? ConnectionStateCodec.decode(Base64.getDecoder().decode(n.get("dump").asText())) : null;
+        byte[] token = n.hasNonNull("token") ? Base64.getDecoder().decode(n.get("token").asText()) : null;
+        String holder = n.hasNonNull("holder") ? n.get("holder").asText() : null;
+        return new Entry(new FlowKey(address(n.get("local")), address(n.get("remote"))),
+                Phase.valueOf(n.get("phase").asText()), n.get("ownerPid").asInt(), n.get("ownerFd").asInt(),
+                n.get("inode").asLong(), units, dump, token, holder);
     }
 
     /** True when nothing is journaled: no operation to finish. */

@@ -62,6 +62,22 @@ class JournalTest {
     }
 
     @Test
+    void aSelectedBatchIsReadUntilEachConnectionHasItsOwnFile(@TempDir Path dir) throws Exception {
+        Journal journal = new Journal(dir);
+        Carried a = carried("10.0.0.2", 40001, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
+        Carried b = carried("10.0.0.2", 40002, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
+        journal.writeSelected(List.of(a, b));
+        assertThat(journal.readConnections()).extracting(Journal.Entry::phase).containsOnly(Phase.SELECTED);
+        a.dump = state(a.flow);
+        a.phase = Phase.DUMPED;
+        journal.write(a);
+        assertThat(journal.readConnections()).extracting(e -> e.flow().local().getPort() + " " + e.phase())
+                .containsExactlyInAnyOrder("40001 DUMPED", "40002 SELECTED");
+        journal.forgetSelected();
+        assertThat(journal.readConnections()).extracting(Journal.Entry::phase).containsExactly(Phase.DUMPED);
+    }
+
+    @Test
     void aMissingDirectoryIsAnEmptyJournal(@TempDir Path dir) throws Exception {
         assertThat(new Journal(dir.resolve("none")).isEmpty()).isTrue();
     }
