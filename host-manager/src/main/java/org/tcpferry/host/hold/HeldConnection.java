@@ -3,6 +3,7 @@ package org.tcpferry.host.hold;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tcpferry.protocol.FlowKey;
@@ -49,6 +50,8 @@ public final class HeldConnection {
     private volatile long bytesFromPeer;
     private volatile String error = "";
     private volatile Object releaser;
+    /** The release under way, or a completed future: an abort must wait for it to settle. */
+    private volatile CompletableFuture<ConnectionState> pendingRelease = CompletableFuture.completedFuture(null);
 
     /**
      * @param steeringMark the mark that policy routing delivers locally (FlowSteering's)
@@ -304,6 +307,14 @@ public final class HeldConnection {
 
     void releaser(Object who) {
         releaser = who;
+    }
+
+    CompletableFuture<ConnectionState> pendingRelease() {
+        return pendingRelease;
+    }
+
+    void pendingRelease(CompletableFuture<ConnectionState> release) {
+        pendingRelease = release;
     }
 
     @Override

@@ -47,9 +47,12 @@ public final class HoldLifecycle {
         CopyLoop loop = domain.runtime().loop();
         held.releaser(requester);
         held.state(HoldState.RELEASING, "release requested");
-        return domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
+        CompletableFuture<ConnectionState> release = domain.runtime().batcher()
+                .unsteer(domain.config().bridge(), List.of(held.flow()))
                 .thenCompose(v -> loop.submit(() -> held.stopAndDump(loop)))
                 .exceptionallyCompose(error -> resumeAfterFailedRelease(domain, held, error));
+        held.pendingRelease(release);
+        return release;
     }
 
     /** RELEASING -> RELEASED: the guest has the connection; free the spool and forget the record. */
@@ -69,6 +72,20 @@ public final class HoldLifecycle {
      * the peer reset has nothing to hold: it is dropped.
      */
     public static CompletableFuture<Void> abort(DomainHolds domain, HeldConnection held, String why) {
+        // A release still under way (unsteer, dump, close) must settle first: restoring from a
+        // state that is not dumped yet would restore nothing, and the release would then close
+        // the copy, losing the connection. Whatever the release did, act on the state it left.
+        return held.pendingRelease().handle((finalState, error) -> null)
+                .thenCompose(settled -> abortSettledRelease(domain, held, why));
+    }
+
+    private static CompletableFuture<Void> abortSettledRelease(DomainHolds domain, HeldConnection held, String why) {
+        if (held.state() != HoldState.RELEASING) {
+            // A failed release already resumed holding (or the record is gone): nothing to undo.
+            log.info("event=release_abort_noop domain={} flow={} state={} why=\"{}\"", domain.name(), held.flow(),
+                    held.state(), why);
+            return CompletableFuture.completedFuture(null);
+        }
         CopyLoop loop = domain.runtime().loop();
         if (held.peer() == PeerState.RESET || held.peer() == PeerState.LOST) {
             return loop.submit(() -> {

@@ -276,4 +276,27 @@ class HoldBehaviourTest {
         assertThat(Holds.held(bed)).isEmpty();
     }
 
+
+    @Test
+    void releaseAbortedBeforeItFinishedHoldsAgainWithoutLosingBytes() throws Exception {
+        try (HostTestBed bed = HostTestBed.create("host early abort")) {
+            Conn conn = bed.connect(PEER_V4, 7010, PeerTuning.IMPATIENT).streaming(5);
+            Thread.sleep(200);
+            HandoffAccepted accepted = Holds.handoff(bed, bed.capture(conn));
+            Thread.sleep(500);
+
+            // The requester goes away while its release is still unsteering and dumping: the abort
+            // must wait for the release, then restore a copy from what it dumped.
+            Object vanishing = new Object();
+            java.util.concurrent.CompletableFuture<Message> release = bed.host().handoffs()
+                    .release(new ReleaseRequest(accepted.flow(), accepted.token()), vanishing);
+            bed.host().handoffs().requesterGone(vanishing).get(10, TimeUnit.SECONDS);
+            assertThat(release.get(10, TimeUnit.SECONDS)).isInstanceOf(ReleaseGranted.class);
+            assertThat(Holds.held(bed, accepted.flow()).path("state").asText()).isEqualTo("HOLDING");
+            Thread.sleep(1000);
+            assertThat(conn.stream.failure()).isNull();
+
+            handBackAndCompare(bed, conn, accepted);
+        }
+    }
 }
