@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.tcpferry.host.libvirt.LibvirtFailure;
 import org.tcpferry.host.libvirt.LibvirtSession;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,6 +34,8 @@ abstract class Workflow implements Callable<Integer> {
     boolean json;
 
     ProgressPrinter progress;
+    /** Who holds the connections at this point of the command; steps update it, failures report it. */
+    String holding = "unchanged: nothing was handed off";
     /** The result document, filled in step by step; printed on success and on failure. */
     ObjectNode result = JSON.createObjectNode();
 
@@ -52,8 +55,10 @@ abstract class Workflow implements Callable<Integer> {
         }
         try {
             return run(control);
+        } catch (LibvirtFailure e) {
+            return fail(TcpferryCommand.LIBVIRT_FAILED, e.getMessage(), holding);
         } catch (IOException | RuntimeException e) {
-            return fail(TcpferryCommand.UNREACHABLE, e.getMessage(), "see the steps above");
+            return fail(TcpferryCommand.UNREACHABLE, String.valueOf(e.getMessage()), holding);
         }
     }
 
@@ -67,6 +72,11 @@ abstract class Workflow implements Callable<Integer> {
         progress.phase(verb, "asking the host manager at " + control + " to " + verb + " " + domain);
         DaemonOrder.Result answer = DaemonOrder.run(control, verb, Map.of("domain", domain), progress);
         result.set(verb, answer.json());
+        if (answer.exitCode() == 0) {
+            holding = verb.equals("handoff")
+                    ? "the host manager at " + control + " holds " + answer.held() + " of " + domain + "'s connections"
+                    : "given back to " + domain + " (" + answer.held() + " still held at " + control + ")";
+        }
         return answer;
     }
 

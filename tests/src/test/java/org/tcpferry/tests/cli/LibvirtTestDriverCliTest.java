@@ -99,9 +99,9 @@ class LibvirtTestDriverCliTest {
     void saveOfAnUnknownDomainFailsWithLibvirtExitCodeAndHandsOffNothing() {
         int exit = run("save", "--connect", URI, "--socket", dir.resolve("control.sock").toString(), "nosuch",
                 dir.resolve("x.sav").toString());
-        assertThat(exit).isEqualTo(1);
+        assertThat(exit).isEqualTo(TcpferryCommand.LIBVIRT_FAILED);
         assertThat(verbs).isEmpty();
-        assertThat(err.toString()).contains("look up domain nosuch");
+        assertThat(err.toString()).contains("look up domain nosuch").contains("nothing was handed off");
     }
 
     @Test
