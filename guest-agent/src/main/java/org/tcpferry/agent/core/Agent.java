@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -28,6 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tcpferry.agent.channel.ChannelEndpoint;
 import org.tcpferry.agent.channel.Session;
+import org.tcpferry.diag.Capabilities;
+import org.tcpferry.diag.CapabilityReport;
+import org.tcpferry.diag.Feature;
 import org.tcpferry.diag.SocketOwner;
 import org.tcpferry.netns.NetNamespace;
 import org.tcpferry.protocol.Ack;
@@ -107,7 +111,14 @@ public final class Agent implements Closeable {
     }
 
     /** Recovers from the journal (finishing or undoing an interrupted operation), then serves the channel. */
+    /** What the agent needs of the guest: repair, discovery, reaching other processes' sockets, nft. */
+    static final Set<Feature> REQUIRED = EnumSet.of(Feature.CAP_NET_ADMIN, Feature.CAP_SYS_PTRACE, Feature.TCP_REPAIR,
+            Feature.SOCK_DIAG, Feature.PIDFD, Feature.NFT);
+
     public static Agent start(AgentConfig config) throws IOException {
+        CapabilityReport capabilities = Capabilities.probe();
+        log.info("event=capabilities report=\"{}\"", capabilities.toString().replace('\n', ';'));
+        capabilities.require("tcpferry-agent", REQUIRED);
         Agent agent = new Agent(config);
         try {
             agent.onWorker(agent::recover).get();
