@@ -25,8 +25,8 @@ import picocli.CommandLine.Parameters;
                 + "when libvirt reports the guest running (libvirt.uri set in its config)."},
         footerHeading = "%nExamples:%n",
         footer = {"  tcpferry migrate web1 qemu+ssh://hostb/system",
-            "  tcpferry migrate --suspend web1 qemu+tcp://10.0.0.2/system   arrive paused; resume there later",
-            "  tcpferry migrate --offline web1 qemu+ssh://hostb/system      copy the definition only"})
+            "  tcpferry migrate --suspend web1 qemu+ssh://hostb/system  (arrives paused)",
+            "  tcpferry migrate --offline web1 qemu+ssh://hostb/system  (definition only)"})
 final class MigrateCommand extends Workflow {
     @Parameters(index = "0", paramLabel = "DOMAIN", description = "the domain's name")
     String domain;

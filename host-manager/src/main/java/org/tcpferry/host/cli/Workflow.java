@@ -70,7 +70,12 @@ abstract class Workflow implements Callable<Integer> {
     /** Orders {@code verb} from the daemon at {@code control}, with progress. */
     DaemonOrder.Result order(Path control, String verb, String domain) throws IOException {
         progress.phase(verb, "asking the host manager at " + control + " to " + verb + " " + domain);
-        DaemonOrder.Result answer = DaemonOrder.run(control, verb, Map.of("domain", domain), progress);
+        DaemonOrder.Result answer;
+        try {
+            answer = DaemonOrder.run(control, verb, Map.of("domain", domain), progress);
+        } catch (IOException e) {
+            throw new IOException(verb + ": cannot reach the host manager at " + control + ": " + e.getMessage(), e);
+        }
         result.set(verb, answer.json());
         if (answer.exitCode() == 0) {
             holding = verb.equals("handoff")
