@@ -36,7 +36,9 @@ GUEST_DEB_PACKAGES=(
 )
 KERNEL_METAPACKAGE=linux-image-amd64
 # Loaded by /init in dependency order (dependencies found from each module's .modinfo).
-GUEST_MODULES=(virtio_pci virtio_net virtio_console nf_tables)
+# tcp_diag (with inet_diag): the agent lists TCP sockets through sock_diag and refuses to start
+# without it ("MISSING SOCK_DIAG ... ENOENT").
+GUEST_MODULES=(virtio_pci virtio_net virtio_console nf_tables tcp_diag)
 # java.xml: logback parses its logback.xml; java.sql: Jackson's date handlers (jdeps on the agent's
 # classpath also names java.desktop, only for optional java.beans support: left out, 12 MB).
 JRE_MODULES=java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.crypto.ec,java.xml,java.sql
