@@ -59,6 +59,9 @@ class SaveRestoreControlVmTest {
             assertThat(peer.failureErrno()).as(peer.failure()).isEqualTo(ETIMEDOUT);
             long dropped = (peer.failedAtNanos() - saveStart) / 1_000_000;
             long restore = vm.restore();
+            // The tcpferry hook ran inside libvirtd and reached this host's hostd.
+            assertThat(java.nio.file.Files.readString(vm.hookLog()))
+                    .contains("op=restore subop=begin extra=- outcome=delivered");
             report("control: virsh save " + save + " ms; peer ETIMEDOUT " + dropped + " ms after save began; virsh restore "
                     + restore + " ms");
         } finally {
