@@ -39,12 +39,33 @@ public final class FrameStreams {
             got += n;
             length = Frames.checkHeader(header, got, maxPayload);
         }
-        // readNBytes grows its buffer as data arrives: a declared length alone allocates nothing big.
-        byte[] payload = in.readNBytes((int) length);
-        if (payload.length < length) {
-            throw endedInside(Frames.HEADER_SIZE + payload.length, Frames.HEADER_SIZE + length);
-        }
+        byte[] payload = readPayload(in, (int) length);
         return Frames.assemble(header, payload);
+    }
+
+    /** The first buffer for a payload; it doubles as bytes arrive, up to the declared length. */
+    private static final int FIRST_CHUNK = 64 * 1024;
+
+    /**
+     * Reads exactly {@code length} bytes with plain read calls. The buffer grows as data arrives,
+     * so a declared length alone allocates nothing big. Not InputStream.readNBytes: JDK 17's
+     * FileInputStream overrides it with a size probe through lseek(2), which fails with "Illegal
+     * seek" on a pipe or a character device such as the guest's virtio-serial port.
+     */
+    private static byte[] readPayload(InputStream in, int length) throws IOException {
+        byte[] buffer = new byte[Math.min(length, FIRST_CHUNK)];
+        int got = 0;
+        while (got < length) {
+            if (got == buffer.length) {
+                buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(length, 2L * buffer.length));
+            }
+            int n = in.read(buffer, got, buffer.length - got);
+            if (n < 0) {
+                throw endedInside(Frames.HEADER_SIZE + got, Frames.HEADER_SIZE + (long) length);
+            }
+            got += n;
+        }
+        return buffer;
     }
 
     /** Writes and flushes one frame. */
