@@ -8,13 +8,14 @@ import com.sun.jna.Native;
  * The floor: the same kernel calls as the repair engine, made through the bare binding with
  * preallocated buffers, no records, no exceptions on the good path and no address objects. It
  * carries small connections (queues up to {@link #MAX_QUEUE} bytes) and exists only to measure
- * what the engine's abstraction costs on top of the syscalls.
+ * what the engine's abstraction costs on top of the syscalls. Both benchmarks use it, so their
+ * floors are the same calls.
  */
-final class BareRepair {
-    static final int MAX_QUEUE = 64 * 1024;
+public final class BareRepair {
+    public static final int MAX_QUEUE = 64 * 1024;
 
     /** Per-connection raw state, in the arrays of one batch. */
-    static final class Batch {
+    public static final class Batch {
         final int n;
         final byte[][] local;
         final byte[][] remote;
@@ -27,7 +28,7 @@ final class BareRepair {
         final int[] tsval;
         final byte[][] window;
 
-        Batch(int n) {
+        public Batch(int n) {
             this.n = n;
             local = new byte[n][];
             remote = new byte[n][];
@@ -76,7 +77,7 @@ final class BareRepair {
     }
 
     /** Dump + silent disconnect of connection {@code i}. */
-    void dump(int fd, Batch b, int i) {
+    public void dump(int fd, Batch b, int i) {
         set(fd, SOL_TCP, TCP_REPAIR, 1);
         byte[] sa = new byte[28];
         int[] salen = {28};
@@ -113,7 +114,7 @@ final class BareRepair {
     }
 
     /** Rebuilds connection {@code i} on {@code fd}, which is in repair mode and in CLOSE. */
-    void rebuild(int fd, Batch b, int i) {
+    public void rebuild(int fd, Batch b, int i) {
         set(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
         set(fd, SOL_TCP, TCP_QUEUE_SEQ, b.rcvSeq[i]);
         set(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
@@ -146,7 +147,7 @@ final class BareRepair {
     }
 
     /** A new socket carrying connection {@code i}. */
-    int restore(Batch b, int i) {
+    public int restore(Batch b, int i) {
         int fd = socket(b.local[i][0] == AF_INET ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
         check(fd, "socket", 0);
         set(fd, SOL_TCP, TCP_REPAIR, 1);
@@ -155,7 +156,7 @@ final class BareRepair {
     }
 
     /** In-place conform of {@code fd} to connection {@code i}. */
-    void conform(int fd, Batch b, int i) {
+    public void conform(int fd, Batch b, int i) {
         set(fd, SOL_TCP, TCP_REPAIR, 1);
         check(connect(fd, new byte[16], 16), "connect", 0);
         len[0] = 4;
@@ -164,7 +165,7 @@ final class BareRepair {
     }
 
     /** Silent close. */
-    void closeSilently(int fd) {
+    public void closeSilently(int fd) {
         set(fd, SOL_TCP, TCP_REPAIR, 1);
         check(close(fd), "close", 0);
     }

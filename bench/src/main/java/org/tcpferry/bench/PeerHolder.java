@@ -14,11 +14,20 @@ import java.util.Iterator;
  * The peers of a benchmark, in a process of their own: 10,000 connections need 20,000
  * descriptors on two sides, more than one process may open here. Accepts on a loopback port
  * (printed on the first line of stdout), sends {@code UNREAD} bytes to each new connection,
- * echoes whatever arrives, and closes a connection that ends or resets. Exits when stdin closes.
+ * then either echoes whatever arrives ({@value #ECHO}) or stays quiet ({@value #QUIET}: a segment
+ * reaching a connection while a benchmark has it detached would be answered with RST), and closes
+ * a connection that ends or resets. Exits when stdin closes.
+ *
+ * <p>Arguments: {@code UNREAD [echo|quiet]}, echo by default.
  */
 public final class PeerHolder {
+    /** Echo what arrives (to check a connection after a cycle), or stay quiet. */
+    public static final String ECHO = "echo";
+    public static final String QUIET = "quiet";
+
     public static void main(String[] args) throws IOException {
         int unread = Integer.parseInt(args[0]);
+        boolean echo = args.length < 2 || args[1].equals(ECHO);
         byte[] greeting = new byte[unread];
         java.util.Arrays.fill(greeting, (byte) 'x');
         Selector selector = Selector.open();
@@ -66,7 +75,7 @@ public final class PeerHolder {
                     if (n < 0) {
                         key.cancel();
                         c.close();
-                    } else {
+                    } else if (echo) {
                         buffer.flip();
                         c.write(buffer);
                     }

@@ -16,7 +16,7 @@ final class PeerProcess {
     static PeerProcess start(int unread) throws IOException {
         String java = System.getProperty("java.home") + "/bin/java";
         Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                PeerHolder.class.getName(), Integer.toString(unread))
+                PeerHolder.class.getName(), Integer.toString(unread), PeerHolder.ECHO)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         // Keep p's stdin open (it exits when it closes) and read the port it listens on.

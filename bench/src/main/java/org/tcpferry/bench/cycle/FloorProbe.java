@@ -9,13 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tcpferry.bench.BareRepair;
+import org.tcpferry.bench.PeerHolder;
 import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SockOpt;
 
 /**
  * The floor: the cycle's repair steps for N loopback connections through the bare binding
- * ({@link BareCalls}), each step timed over all N connections as the cycle's phases are: dump
+ * ({@link BareRepair}), each step timed over all N connections as the cycle's phases are: dump
  * and detach every original, restore a copy of each (copy live), dump and silently close each
  * copy (final dump), conform every original in place. Each connection has {@link Streamer#CHUNK}
  * unread bytes that travel through the copy and back, and is checked afterwards (those bytes
@@ -34,7 +36,7 @@ final class FloorProbe {
     static Result measure(int n, int passes) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process peer = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener", QuietPeer.class.getName()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener", PeerHolder.class.getName(), Integer.toString(Streamer.CHUNK), PeerHolder.QUIET).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             String line = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.US_ASCII)).readLine();
             if (line == null) {
@@ -62,9 +64,9 @@ final class FloorProbe {
         for (int i = 0; i < n; i++) {
             awaitUnread(originals[i], i);
         }
-        BareCalls bare = new BareCalls();
-        BareCalls.Batch dumped = new BareCalls.Batch(n);
-        BareCalls.Batch final_ = new BareCalls.Batch(n);
+        BareRepair bare = new BareRepair();
+        BareRepair.Batch dumped = new BareRepair.Batch(n);
+        BareRepair.Batch final_ = new BareRepair.Batch(n);
         long dump = 0;
         long copyLive = 0;
         long finalDump = 0;
