@@ -270,6 +270,11 @@ public final class VmRig implements AutoCloseable {
                 problems.add(new IllegalStateException("closing the peer listener", e));
             }
         }
+        try {
+            keepLogs();
+        } catch (IOException | RuntimeException e) {
+            problems.add(e);
+        }
         for (LibvirtHost h : hosts) {
             try {
                 h.stop();
@@ -291,6 +296,31 @@ public final class VmRig implements AutoCloseable {
             IllegalStateException summary = new IllegalStateException("VM rig cleaned up with problems: " + problems);
             problems.forEach(summary::addSuppressed);
             throw summary;
+        }
+    }
+
+    /**
+     * Copies the console, hostd, hook and libvirtd logs to {@code target/vm-logs/<prefix>/} (under
+     * the test's working directory, the module) before the work directory goes: a failed run stays
+     * diagnosable after the rig is gone.
+     */
+    private void keepLogs() throws IOException {
+        Path keep = Path.of("target", "vm-logs", rig.prefix()).toAbsolutePath();
+        Files.createDirectories(keep);
+        List<Path> logs = new ArrayList<>(List.of(hookLog()));
+        if (hostDaemon != null) {
+            logs.add(hostDaemon.log());
+        }
+        for (LibvirtHost h : hosts) {
+            logs.add(h.consoleLog(domain));
+            logs.add(h.daemonLog());
+        }
+        int n = 0;
+        for (Path log : logs) {
+            if (Files.isRegularFile(log)) {
+                Files.copy(log, keep.resolve((n++) + "-" + log.getFileName()),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
