@@ -27,6 +27,7 @@ import org.tcpferry.host.handoff.HandoffService;
 import org.tcpferry.host.hold.DomainHolds;
 import org.tcpferry.host.hold.HeldConnection;
 import org.tcpferry.host.hold.HoldLifecycle;
+import org.tcpferry.host.hold.HoldState;
 import org.tcpferry.host.hold.NamespaceRuntime;
 import org.tcpferry.host.hold.SpoolQuota;
 import org.tcpferry.host.metrics.HostMetrics;
@@ -54,6 +55,13 @@ public final class HostManager implements Closeable {
     private MetricsServer metricsServer;
     private Endpoints endpoints;
     private LifecycleWatcher lifecycle;
+    /** Checks once a second for holds older than quotas.holdSeconds (not started when that is 0). */
+    private final java.util.concurrent.ScheduledExecutorService expiry =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "hold-expiry");
+                thread.setDaemon(true);
+                return thread;
+            });
     /** Automatic reclaims (libvirt events) wait here for agents, off libvirt's event thread. */
     private final java.util.concurrent.ExecutorService reclaims = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "auto-reclaim");
@@ -105,6 +113,10 @@ public final class HostManager implements Closeable {
             manager.endpoints = Endpoints.start(config, manager);
             if (config.libvirt().enabled()) {
                 manager.lifecycle = LifecycleWatcher.start(config.libvirt().uri(), manager::guestRunsAgain);
+            }
+            if (config.quotas().holdSeconds() > 0) {
+                HostManager started = manager;
+                manager.expiry.scheduleWithFixedDelay(started::expireOldHolds, 1, 1, TimeUnit.SECONDS);
             }
             log.info("event=started node={} domains={} namespaces={}", config.node(), domains.keySet(), runtimes.size());
             return manager;
@@ -199,10 +211,34 @@ public final class HostManager implements Closeable {
         return StatusReport.of(config.node(), List.copyOf(domains.values()));
     }
 
+    /**
+     * Ends every hold that nobody reclaimed within quotas.holdSeconds: the operator's policy for a
+     * destination that never came back. Runs on the expiry thread; never throws (a failure is logged
+     * and the next round tries again).
+     */
+    private void expireOldHolds() {
+        long limitSeconds = config.quotas().holdSeconds();
+        for (DomainHolds domain : domains.values()) {
+            for (HeldConnection held : domain.connections()) {
+                if (held.state() == HoldState.HOLDING && held.age().toSeconds() >= limitSeconds) {
+                    HoldLifecycle.expire(domain, held).whenComplete((v, error) -> {
+                        if (error == null) {
+                            metrics.expired();
+                        } else {
+                            log.error("event=expire_failed domain={} flow={} error=\"{}\"", domain.name(), held.flow(),
+                                    HoldLifecycle.cause(error).getMessage());
+                        }
+                    });
+                }
+            }
+        }
+    }
+
     /** Drops every held copy (silently: their peers will time out), then removes all steering. */
     @Override
     public void close() throws IOException {
         IOException failure = null;
+        expiry.shutdownNow();
         reclaims.shutdownNow();
         if (lifecycle != null) {
             try {

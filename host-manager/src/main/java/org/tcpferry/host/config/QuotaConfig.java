@@ -8,9 +8,11 @@ package org.tcpferry.host.config;
  * @param domainSpoolBytes most bytes spooled for all connections of one domain
  * @param memoryPerConnectionBytes bytes kept in memory before a connection's spool moves to a file
  * @param spoolDir where spool files live (created 0700 if absent)
+ * @param holdSeconds how long a copy may hold a connection that nobody reclaims; then the copy
+ *     resets the peer and everything is freed (0: never)
  */
 public record QuotaConfig(Long connectionSpoolBytes, Long domainSpoolBytes, Long memoryPerConnectionBytes,
-        String spoolDir) {
+        String spoolDir, Long holdSeconds) {
 
     public static final long MIB = 1024L * 1024;
 
@@ -19,10 +21,17 @@ public record QuotaConfig(Long connectionSpoolBytes, Long domainSpoolBytes, Long
         domainSpoolBytes = positive(domainSpoolBytes, 1024 * MIB, "domainSpoolBytes");
         memoryPerConnectionBytes = positive(memoryPerConnectionBytes, 8 * MIB, "memoryPerConnectionBytes");
         spoolDir = spoolDir == null ? "/var/lib/tcpferry/spool" : spoolDir;
+        // A day covers any save, restore or migration; a copy held longer means nobody is coming back.
+        holdSeconds = positive(holdSeconds, 24 * 3600, "holdSeconds");
+    }
+
+    /** The quotas with the default hold limit. */
+    public QuotaConfig(Long connectionSpoolBytes, Long domainSpoolBytes, Long memoryPerConnectionBytes, String spoolDir) {
+        this(connectionSpoolBytes, domainSpoolBytes, memoryPerConnectionBytes, spoolDir, null);
     }
 
     public static QuotaConfig defaults() {
-        return new QuotaConfig(null, null, null, null);
+        return new QuotaConfig(null, null, null, null, null);
     }
 
     private static Long positive(Long value, long fallback, String name) {

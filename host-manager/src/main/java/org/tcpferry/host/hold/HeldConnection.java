@@ -14,6 +14,7 @@ import org.tcpferry.sys.Errno;
 import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SockOpt;
+import org.tcpferry.sys.SockOpt;
 import org.tcpferry.sys.SyscallException;
 
 /**
@@ -199,6 +200,26 @@ public final class HeldConnection {
         }
     }
 
+    /**
+     * Ends a connection nobody will reclaim: the copy, out of repair mode, closes with SO_LINGER 0,
+     * which sends the peer a RST so it learns at once that the connection is gone. Then the spool is
+     * freed. The flow must already be unsteered.
+     */
+    void resetPeer(CopyLoop loop) {
+        loop.unwatch(this);
+        if (copy != null && !copy.isClosed()) {
+            try {
+                copy.setBytes(SockOpt.SO_LINGER, new byte[] {1, 0, 0, 0, 0, 0, 0, 0}); // l_onoff 1, l_linger 0
+                copy.close();
+            } catch (SyscallException e) {
+                error = e.getMessage();
+                log.error("event=copy_reset_failed domain={} flow={} error=\"{}\"", domain, flow, e.getMessage());
+            }
+            copy = null;
+        }
+        discard(loop);
+    }
+
     /** Frees the copy (silently) and the spool; the flow must already be unsteered. */
     void discard(CopyLoop loop) {
         loop.unwatch(this);
@@ -259,10 +280,23 @@ public final class HeldConnection {
         return state;
     }
 
-    void state(HoldState next, String why) {
+    synchronized void state(HoldState next, String why) {
         HoldState previous = state;
         state = next;
         log.info("event=hold_state domain={} flow={} from={} state={} why=\"{}\"", domain, flow, previous, next, why);
+    }
+
+    /**
+     * Moves from {@code expected} to {@code next} only if the connection is still in
+     * {@code expected}: a release and an expiry may race for a HOLDING connection, and exactly one
+     * of them may win.
+     */
+    synchronized boolean moveFrom(HoldState expected, HoldState next, String why) {
+        if (state != expected) {
+            return false;
+        }
+        state(next, why);
+        return true;
     }
 
     void fail(String why) {

@@ -45,8 +45,11 @@ public final class HoldLifecycle {
      */
     public static CompletableFuture<ConnectionState> release(DomainHolds domain, HeldConnection held, Object requester) {
         CopyLoop loop = domain.runtime().loop();
+        if (!held.moveFrom(HoldState.HOLDING, HoldState.RELEASING, "release requested")) {
+            return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
+                    + ", not HOLDING"));
+        }
         held.releaser(requester);
-        held.state(HoldState.RELEASING, "release requested");
         CompletableFuture<ConnectionState> release = domain.runtime().batcher()
                 .unsteer(domain.config().bridge(), List.of(held.flow()))
                 .thenCompose(v -> loop.submit(() -> held.stopAndDump(loop)))
@@ -111,6 +114,26 @@ public final class HoldLifecycle {
                         giveUp(domain, held, "re-hold after abort failed: " + cause(error).getMessage());
                     }
                 });
+    }
+
+    /**
+     * HOLDING -> EXPIRED: nobody reclaimed the connection in time. Unsteer first (the order of
+     * kernel-notes 13), then the copy resets the peer; spool and record are freed.
+     */
+    public static CompletableFuture<Void> expire(DomainHolds domain, HeldConnection held) {
+        CopyLoop loop = domain.runtime().loop();
+        if (!held.moveFrom(HoldState.HOLDING, HoldState.EXPIRED,
+                "held " + held.age().toSeconds() + " s, longer than quotas.holdSeconds")) {
+            return CompletableFuture.completedFuture(null); // a release got there first
+        }
+        return domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
+                .thenCompose(v -> loop.submit(() -> {
+                    held.resetPeer(loop);
+                    domain.remove(held);
+                    log.info("event=hold_expired domain={} flow={} state={} spooled_dropped={}", domain.name(),
+                            held.flow(), held.state(), held.bytesFromPeer());
+                    return (Void) null;
+                }));
     }
 
     /** Unsteers and silently closes a copy in any state (daemon shutdown). The peer will time out. */

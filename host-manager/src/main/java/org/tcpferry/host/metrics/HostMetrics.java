@@ -15,6 +15,7 @@ public final class HostMetrics {
     private final Histogram handoffSeconds;
     private final Histogram releaseSeconds;
     private final Counter refusals;
+    private final Counter expired;
 
     /**
      * @param heldConnections the number of connections held now
@@ -33,6 +34,13 @@ public final class HostMetrics {
                 .classicUpperBounds(LATENCY_BUCKETS).register(registry);
         refusals = Counter.builder().name("tcpferry_refusals_total").help("Requests refused, by error code")
                 .labelNames("code").register(registry);
+        expired = Counter.builder().name("tcpferry_expired_total")
+                .help("Held connections nobody reclaimed within quotas.holdSeconds; the copy reset the peer")
+                .register(registry);
+    }
+
+    public void expired() {
+        expired.inc();
     }
 
     public void handoff(long nanos) {

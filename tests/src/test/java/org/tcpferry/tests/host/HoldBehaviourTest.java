@@ -299,4 +299,29 @@ class HoldBehaviourTest {
             handBackAndCompare(bed, conn, accepted);
         }
     }
+
+    @Test
+    void holdNobodyReclaimsExpiresAndResetsThePeer() throws Exception {
+        QuotaConfig expiring = new QuotaConfig(null, null, null, null, 2L);
+        try (HostTestBed bed = HostTestBed.create("host expiry", expiring, "", "connect")) {
+            Conn conn = bed.connect(PEER_V4, 7011, PeerTuning.NONE).streaming(5);
+            Thread.sleep(200);
+            HandoffAccepted accepted = Holds.handoff(bed, bed.capture(conn));
+            assertThat(Holds.held(bed, accepted.flow()).path("state").asText()).isEqualTo("HOLDING");
+
+            // quotas.holdSeconds = 2 and nobody reclaims: the hold ends, the peer is told at once.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((!Holds.held(bed).isEmpty() || conn.stream.failure() == null) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(Holds.held(bed)).as("no hold left").isEmpty();
+            assertThat(conn.stream.failure()).as("the peer's stream ends with a reset").isNotNull();
+            assertThat(conn.stream.failure().errno()).isIn(org.tcpferry.sys.Errno.ECONNRESET, org.tcpferry.sys.Errno.EPIPE);
+
+            Message late = bed.host().handoffs().release(new ReleaseRequest(accepted.flow(), accepted.token()), this)
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(late).isInstanceOf(ErrorReply.class);
+            assertThat(((ErrorReply) late).code()).isEqualTo(ErrorCode.UNKNOWN_FLOW);
+        }
+    }
 }
