@@ -22,15 +22,12 @@ import org.tcpferry.vmrig.VmRig;
  * {@code virsh restore}, {@code tcpferry reclaim}; the connection must live and both directions must
  * be byte-exact (SHA-256 of what the peer sent and of the echo it got back).
  *
- * <p><b>Not in the default suite</b> (its name does not match surefire's includes) because it fails
- * today for reasons in the guest agent's virtio-serial channel, not in the rig; see docs/vm-tests.md.
- * Run it explicitly: {@code mvn -B -o -pl tests test -Dtest=CarriedSaveRestoreVmScenario}
- * (optionally {@code -Dtcpferry.vm.extraOverlay=DIR} to lay a patched agent jar over the image).
- * Rename it to {@code ...VmTest} once it passes.
+ * <p>It failed until frame payloads were read without {@code InputStream.readNBytes}, which seeks
+ * and so fails on the guest's virtio-serial character device ("Illegal seek"); see docs/vm-tests.md.
  */
 @KernelTest
-class CarriedSaveRestoreVmScenario {
-    private static final String NAME = "CarriedSaveRestoreVmScenario";
+class CarriedSaveRestoreVmTest {
+    private static final String NAME = "CarriedSaveRestoreVmTest";
     /** How long the guest stays saved. */
     private static final long HOLD_MILLIS = 60_000;
 
