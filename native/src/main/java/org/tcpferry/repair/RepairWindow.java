@@ -14,7 +14,8 @@ package org.tcpferry.repair;
  * </pre>
  *
  * Sequence numbers are unsigned 32-bit values held in an int. The kernel checks on write that
- * {@code max_window >= snd_wnd} and that {@code rcv_wup} is not after rcv_nxt.
+ * {@code max_window >= snd_wnd}, that {@code snd_wl1} is not after {@code rcv_nxt + rcv_wnd}, and
+ * that {@code rcv_wup} is not after rcv_nxt.
  */
 public record RepairWindow(int sndWl1, int sndWnd, int maxWindow, int rcvWnd, int rcvWup) {
     public static final int SIZE = 20;
@@ -31,6 +32,10 @@ public record RepairWindow(int sndWl1, int sndWnd, int maxWindow, int rcvWnd, in
         put32(raw, 12, rcvWnd);
         put32(raw, 16, rcvWup);
         return raw;
+    }
+
+    RepairWindow withSndWl1(int value) {
+        return new RepairWindow(value, sndWnd, maxWindow, rcvWnd, rcvWup);
     }
 
     RepairWindow withRcvWup(int value) {

@@ -217,6 +217,12 @@ public final class TcpRepair {
             // rcv_wup may not be after rcv_nxt; with the peer's FIN left out, rcv_nxt is one short.
             window = window.withRcvWup(restoredRcvNxt);
         }
+        if (window.sndWl1() - (restoredRcvNxt + window.rcvWnd()) > 0) {
+            // snd_wl1 may not be after rcv_nxt + rcv_wnd. It can be, when our window was closed (a
+            // full spool) and a peer segment whose data was refused still updated the send window.
+            // snd_wl1 only decides whether a later window update is newer: an older value is safe.
+            window = window.withSndWl1(restoredRcvNxt);
+        }
         socket.setBytes(SockOpt.TCP_REPAIR_WINDOW, window.encode());
         // Leaving repair mode with a window probe makes the peer answer at once, which gives the
         // restored socket an RTT sample and the peer's current window.

@@ -205,4 +205,27 @@ class TcpRepairLoopbackTest {
             listener.accept().close();
         }
     }
+
+    @Test
+    void windowUpdatedBeyondAClosedReceiveWindowIsStillRestored() throws Exception {
+        // A socket whose receive window was closed can have snd_wl1 after rcv_nxt + rcv_wnd (a peer
+        // segment whose data was refused still updated the send window); the kernel refuses such a
+        // TCP_REPAIR_WINDOW, so the engine must bring snd_wl1 back.
+        NativeSocket[] pair = pair("127.0.0.1");
+        ConnectionState state = TcpRepair.dump(pair[0]);
+        TcpRepair.detach(pair[0]);
+        RepairWindow w = state.window();
+        RepairWindow ahead = new RepairWindow(state.rcvNxt() + w.rcvWnd() + 5000, w.sndWnd(), w.maxWindow(), 0, w.rcvWup());
+        ConnectionState closedWindow = new ConnectionState(state.local(), state.remote(), state.state(), state.writeSeq(),
+                state.unacked(), state.unsent(), state.rcvNxt(), state.received(), state.mssClamp(), state.windowScaling(),
+                state.sndWscale(), state.rcvWscale(), state.sackPermitted(), state.timestamps(), state.tsVal(), ahead,
+                state.options());
+        TcpRepair.conformInPlace(pair[0], closedWindow);
+        sendAll(pair[1], "after".getBytes());
+        assertThat(readExactly(pair[0], 5, 2000)).isEqualTo("after".getBytes());
+        sendAll(pair[0], "back".getBytes());
+        assertThat(readExactly(pair[1], 4, 2000)).isEqualTo("back".getBytes());
+        pair[0].close();
+        pair[1].close();
+    }
 }
