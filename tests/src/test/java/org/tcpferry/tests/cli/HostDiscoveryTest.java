@@ -80,11 +80,11 @@ class HostDiscoveryTest {
                     // The domain starts (STARTED BOOTED: runs again); it holds nothing, so no reclaim is ordered.
                     libvirt.domain(name).create();
                     long deadline = System.nanoTime() + 5_000_000_000L;
-                    while (events.list.stream().noneMatch(e -> e.getFormattedMessage().contains("auto_reclaim_skipped domain="
-                            + name)) && System.nanoTime() < deadline) {
+                    while (messages(events).stream().noneMatch(m -> m.contains("auto_reclaim_skipped domain=" + name))
+                            && System.nanoTime() < deadline) {
                         Thread.sleep(50);
                     }
-                    assertThat(events.list).extracting(e -> e.getFormattedMessage())
+                    assertThat(messages(events))
                             .anyMatch(m -> m.contains("auto_reclaim_skipped domain=" + name) && m.contains("nothing held"));
                 } finally {
                     log.detachAppender(events);
@@ -95,6 +95,16 @@ class HostDiscoveryTest {
                 }
                 libvirt.domain(name).undefine();
             }
+        }
+    }
+
+    /**
+     * The messages logged so far. The daemon's threads append while the test reads, and logback
+     * appends under the appender's lock, so the list is copied under that lock.
+     */
+    private static java.util.List<String> messages(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events) {
+        synchronized (events) {
+            return events.list.stream().map(e -> e.getFormattedMessage()).toList();
         }
     }
 }
