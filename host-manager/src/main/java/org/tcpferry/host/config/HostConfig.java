@@ -80,6 +80,19 @@ public record HostConfig(
                 peers);
     }
 
+    /**
+     * The peer whose node name is {@code nameOrHost}, else the one whose address has that host part
+     * ({@code --hold-on target} knows the destination only from its libvirt URI), or null.
+     */
+    public PeerAddress peerFor(String nameOrHost) {
+        PeerAddress named = peerNamed(nameOrHost);
+        if (named != null) {
+            return named;
+        }
+        return peers.stream().filter(p -> p.address().substring(0, p.address().lastIndexOf(':'))
+                .replace("[", "").replace("]", "").equals(nameOrHost)).findFirst().orElse(null);
+    }
+
     /** The peer called {@code node}, or null. */
     public PeerAddress peerNamed(String node) {
         return peers.stream().filter(p -> p.node().equals(node)).findFirst().orElse(null);

@@ -80,14 +80,16 @@ final class ControlService {
     /** A handoff order, with its copies placed on another host while it runs when {@code holdOn} says so. */
     private CompletableFuture<Message> handoff(ControlCommand command, HandoffOrder order) {
         String domain = command.args().get("domain");
-        String holdOn = command.args().get("holdOn");
-        if (holdOn == null || holdOn.isEmpty() || holdOn.equals(manager.config().node())) {
+        String wanted = command.args().get("holdOn");
+        if (wanted == null || wanted.isEmpty() || wanted.equals(manager.config().node())) {
             return order(command, order);
         }
-        if (manager.config().peerNamed(holdOn) == null) {
-            return done(2, error("holdOn=" + holdOn + " is not in this host's peers list (known: "
-                    + manager.config().peers().stream().map(org.tcpferry.host.config.PeerAddress::node).toList() + ")"));
+        org.tcpferry.host.config.PeerAddress peer = manager.config().peerFor(wanted);
+        if (peer == null) {
+            return done(2, error("holdOn=" + wanted + " is neither the node name nor the address of an entry in this "
+                    + "host's peers list (known: " + manager.config().peers() + ")"));
         }
+        String holdOn = peer.node();
         if (domain == null || manager.domain(domain) == null) {
             return done(2, error("unknown domain " + domain + " (argument domain=NAME)"));
         }

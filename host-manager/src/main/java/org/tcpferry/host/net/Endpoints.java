@@ -60,6 +60,7 @@ public final class Endpoints implements Closeable {
     private final Map<String, SocketAddress> guestListenAddresses = new HashMap<>();
     private final Map<String, String> copyPlacements = new HashMap<>();
     private final Relay relay;
+    private final org.tcpferry.host.steer.GuestAnnouncer announcer = new org.tcpferry.host.steer.GuestAnnouncer();
     private volatile boolean closing;
     private InetSocketAddress peerAddress;
 
@@ -114,6 +115,10 @@ public final class Endpoints implements Closeable {
 
     Relay relay() {
         return relay;
+    }
+
+    org.tcpferry.host.steer.GuestAnnouncer announcer() {
+        return announcer;
     }
 
     /** The host the copies of {@code domain}'s running handoff go to, or null for this host. */
@@ -294,6 +299,7 @@ public final class Endpoints implements Closeable {
         // Closed outside the lock: each channel's close listener takes it on the event loop.
         guests.forEach(c -> c.close().awaitUninterruptibly());
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        announcer.close();
         if (!config.controlSocket().isEmpty()) {
             try {
                 Files.deleteIfExists(Path.of(config.controlSocket()));

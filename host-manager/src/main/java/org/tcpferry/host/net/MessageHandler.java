@@ -151,6 +151,16 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
                 // The operator chose another host for this handoff's copies (--hold-on).
                 return endpoints.relay().forward(placement, request, ctx.channel());
             }
+            if (role == Role.PEER_HOST) {
+                // Copies placed here while the guest runs elsewhere: draw its frames to this host.
+                return handoffs.handoff(request).thenApply(reply -> {
+                    org.tcpferry.host.config.DomainConfig held = manager.config().domain(request.domain());
+                    if (reply instanceof org.tcpferry.protocol.HandoffAccepted && held != null) {
+                        endpoints.announcer().guestHeldHere(held);
+                    }
+                    return reply;
+                });
+            }
             return handoffs.handoff(request);
         }
         if (message instanceof HandoffComplete complete) {

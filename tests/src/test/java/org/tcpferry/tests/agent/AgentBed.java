@@ -136,7 +136,7 @@ final class AgentBed implements AutoCloseable {
                         dir.resolve("spool").toString()), null, "127.0.0.1:0",
                 List.of(new DomainConfig(DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001",
                         List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"), netns.toString(),
-                        StandardTopology.HOST_BRIDGE, channel.toString(), "connect")),
+                        StandardTopology.HOST_BRIDGE, channel.toString(), "connect", List.of(StandardTopology.GUEST_MAC))),
                 null, List.of(new PeerAddress(otherNode, "127.0.0.1:" + otherPort)));
     }
 
@@ -225,6 +225,28 @@ final class AgentBed implements AutoCloseable {
     /** The connections host A holds for the domain now. */
     int heldByHostA() {
         return held(hostA);
+    }
+
+    /**
+     * What a user checks at the end: every connection CONFORMED, nothing held on either host, the
+     * applications' descriptors unchanged, no peer error, both streams byte-exact.
+     */
+    void assertAllBackAndNothingHeld(App... apps) throws Exception {
+        for (org.tcpferry.agent.core.CarriedReport r : agent.reports()) {
+            System.out.println("carried " + r);
+            org.assertj.core.api.Assertions.assertThat(r.phase()).isEqualTo(Phase.CONFORMED);
+        }
+        org.assertj.core.api.Assertions.assertThat(heldByHostA()).as("held by host A").isZero();
+        if (hostB != null) {
+            org.assertj.core.api.Assertions.assertThat(held(hostB)).as("held by host B").isZero();
+        }
+        for (App app : apps) {
+            org.assertj.core.api.Assertions.assertThat(app.sockets()).as("same descriptors")
+                    .containsAllEntriesOf(app.socketsBefore);
+            org.assertj.core.api.Assertions.assertThat(app.peers)
+                    .allSatisfy(p -> org.assertj.core.api.Assertions.assertThat(p.failure()).isNull());
+            System.out.println("echoed byte-exact both ways: " + app.finish(30_000));
+        }
     }
 
     /** The connections {@code host} holds for the domain now. */

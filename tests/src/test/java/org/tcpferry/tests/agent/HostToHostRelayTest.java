@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tcpferry.agent.core.Carried;
-import org.tcpferry.agent.core.CarriedReport;
 import org.tcpferry.agent.core.CrashPoint;
 import org.tcpferry.agent.core.Phase;
 import org.tcpferry.host.config.PeerAddress;
@@ -42,7 +41,7 @@ class HostToHostRelayTest {
             bed.awaitAllBack(2, 30_000);
             System.out.printf("back through host B %d ms after the move%n", (System.nanoTime() - start) / 1_000_000);
 
-            assertBackAndNothingHeld(bed, v4, v6);
+            bed.assertAllBackAndNothingHeld(v4, v6);
         }
     }
 
@@ -65,7 +64,7 @@ class HostToHostRelayTest {
 
             bed.restartAgent();
             bed.awaitAllBack(2, 30_000);
-            assertBackAndNothingHeld(bed, app);
+            bed.assertAllBackAndNothingHeld(app);
         }
     }
 
@@ -92,7 +91,7 @@ class HostToHostRelayTest {
 
             bed.restartHostB(bed.hostConfigB); // now with host A's real address; the agent reconnects
             bed.awaitAllBack(1, 30_000);
-            assertBackAndNothingHeld(bed, app);
+            bed.assertAllBackAndNothingHeld(app);
         }
     }
 
@@ -100,19 +99,5 @@ class HostToHostRelayTest {
         List<String> states = new java.util.ArrayList<>();
         bed.hostA.status().path("domains").get(0).path("connections").forEach(c -> states.add(c.path("state").asText()));
         return states;
-    }
-
-    private static void assertBackAndNothingHeld(AgentBed bed, App... apps) throws Exception {
-        for (CarriedReport r : bed.agent.reports()) {
-            System.out.println("carried " + r);
-            assertThat(r.phase()).isEqualTo(Phase.CONFORMED);
-        }
-        assertThat(bed.heldByHostA()).as("held by host A").isZero();
-        assertThat(AgentBed.held(bed.hostB)).as("held by host B").isZero();
-        for (App app : apps) {
-            assertThat(app.sockets()).as("same descriptors").containsAllEntriesOf(app.socketsBefore);
-            assertThat(app.peers).allSatisfy(p -> assertThat(p.failure()).isNull());
-            System.out.println("echoed byte-exact both ways: " + app.finish(30_000));
-        }
     }
 }
