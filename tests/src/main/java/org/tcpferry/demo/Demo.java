@@ -15,16 +15,12 @@ import org.tcpferry.agent.core.Carried;
 import org.tcpferry.agent.core.CarriedReport;
 import org.tcpferry.agent.core.Phase;
 import org.tcpferry.host.HostManager;
-import org.tcpferry.host.config.DomainConfig;
-import org.tcpferry.host.config.HostConfig;
-import org.tcpferry.host.config.PeerConfig;
-import org.tcpferry.host.config.QuotaConfig;
 import org.tcpferry.host.net.Envelope;
 import org.tcpferry.protocol.HandoffOrder;
 import org.tcpferry.protocol.Message;
 import org.tcpferry.protocol.PortRange;
-import org.tcpferry.protocol.ReclaimOrder;
 import org.tcpferry.protocol.Selection;
+import org.tcpferry.rig.HostPair;
 import org.tcpferry.rig.StandardTopology;
 import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
@@ -54,8 +50,10 @@ public final class Demo {
     private boolean run(int suspendSeconds) throws Exception {
         Path dir = Files.createTempDirectory("tcpferry-demo");
         say("building the rig: peer, a switch, host A with the guest, host B (network namespaces)");
-        try (StandardTopology net = StandardTopology.create("demo")) {
-            HostManager hostA = HostManager.start(hostConfig(net, dir));
+        try (StandardTopology net = StandardTopology.create("demo");
+                HostPair hosts = HostPair.start(net, dir, DOMAIN, "6f1e1f1a-0000-4000-8000-0000000de300",
+                        dir.resolve("agent.sock"))) {
+            HostManager hostA = hosts.hostA();
             Agent agent = Agent.start(new AgentConfig("unix:" + dir.resolve("agent.sock"), dir.resolve("journal"),
                     "guest", "", net.guest().file(), true));
             List<Process> apps = new ArrayList<>();
@@ -76,10 +74,10 @@ public final class Demo {
                 say("the guest is suspended (link down) for " + suspendSeconds + " s");
                 net.guestLink().down();
                 live("suspended", net, agent, carried, control, suspendSeconds, "suspended on host A");
-                say("the guest resumes on host B and announces itself");
+                say("the guest resumes on host B and announces itself; its channel now reaches host B's manager,");
+                say("so the agent reclaims through host B, which relays to host A, where the copy is");
                 net.guestLink().up();
-                net.migrateGuest();
-                order(hostA, new ReclaimOrder());
+                hosts.moveGuestToHostB();
                 awaitTrue(() -> agent.connections().isEmpty() && !agent.reports().isEmpty(), 20_000);
                 CarriedReport report = agent.reports().get(0);
                 say("back in place: " + report);
@@ -98,6 +96,9 @@ public final class Demo {
                 check("agent reports the connection conformed", report.phase() == Phase.CONFORMED,
                         report.phase() + ", " + report.bytesFromPeer() + " bytes received by host A during "
                                 + report.heldMillis() + " ms");
+                check("host A released its copy through host B's relay; nothing held anywhere",
+                        held(hostA) == 0 && held(hosts.hostB()) == 0,
+                        "host A holds " + held(hostA) + ", host B holds " + held(hosts.hostB()));
                 check("control connection without tcpferry died", control.failure() != null,
                         control.failure() == null ? "still alive?" : "peer: " + control.failure());
             } finally {
@@ -105,8 +106,6 @@ public final class Demo {
                     p.destroyForcibly();
                 }
                 agent.close();
-                awaitTrue(() -> hostA.endpoints().guestChannel(DOMAIN) == null, 10_000);
-                hostA.close();
             }
         } finally {
             deleteTree(dir);
@@ -118,14 +117,8 @@ public final class Demo {
         return allPassed;
     }
 
-    private static HostConfig hostConfig(StandardTopology net, Path dir) {
-        QuotaConfig q = QuotaConfig.defaults();
-        return new HostConfig("hostA", dir.resolve("control.sock").toString(), PeerConfig.disabled(),
-                dir.resolve("host.secret").toString(), new QuotaConfig(q.connectionSpoolBytes(), q.domainSpoolBytes(),
-                q.memoryPerConnectionBytes(), dir.resolve("spool").toString()), null, "",
-                List.of(new DomainConfig(DOMAIN, "6f1e1f1a-0000-4000-8000-0000000de300",
-                        List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"), net.hostA().file().toString(),
-                        StandardTopology.HOST_BRIDGE, dir.resolve("agent.sock").toString(), "connect")));
+    private static int held(HostManager host) {
+        return host.status().path("domains").get(0).path("connections").size();
     }
 
     /** The application: bash opens the connection on fd 3 and cat echoes everything it reads back on it. */

@@ -28,11 +28,7 @@ import org.tcpferry.agent.core.AgentConfig;
 import org.tcpferry.agent.core.Carried;
 import org.tcpferry.agent.core.Phase;
 import org.tcpferry.host.HostManager;
-import org.tcpferry.host.config.DomainConfig;
 import org.tcpferry.host.config.HostConfig;
-import org.tcpferry.host.config.PeerAddress;
-import org.tcpferry.host.config.PeerConfig;
-import org.tcpferry.host.config.QuotaConfig;
 import org.tcpferry.host.net.Envelope;
 import org.tcpferry.protocol.ControlCommand;
 import org.tcpferry.protocol.ControlReply;
@@ -42,35 +38,33 @@ import org.tcpferry.protocol.HelloReply;
 import org.tcpferry.protocol.Message;
 import org.tcpferry.protocol.MessageCodec;
 import org.tcpferry.rig.Namespace;
+import org.tcpferry.rig.HostPair;
 import org.tcpferry.rig.StandardTopology;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SockAddr;
 import org.tcpferry.sys.SockOpt;
 
 /**
- * The rig for agent tests: a standard topology, host manager A (in-process, connecting to the
- * agent's unix socket as to a virtio-serial chardev), an in-process {@link Agent} whose socket
+ * The rig for agent tests: a standard topology, host managers A and B ({@link HostPair}, in-process,
+ * connecting to the agent's unix socket as to a virtio-serial chardev; B only when a test moves the
+ * guest or places copies there), an in-process {@link Agent} whose socket
  * work runs in the guest namespace, and guest applications as separate {@link EchoApp} processes
  * in the guest namespace, each connection echoed to a {@link PeerEcho} in the peer namespace.
  * Closing removes everything (processes by the rig, namespaces, host A's tables, the temp dir).
  */
 final class AgentBed implements AutoCloseable {
     static final String DOMAIN = "vm1";
-    static final String HOSTA = "hostA-test";
-    static final String HOSTB = "hostB-test";
+    static final String HOSTA = HostPair.HOSTA;
+    static final String HOSTB = HostPair.HOSTB;
     /** The agent's listening socket, played as the guest end of a virtio-serial port. */
     static final String AGENT_SOCKET = "agent.sock";
-    private static final String HOSTA_CHANNEL = "hostA-channel.sock";
-    private static final String HOSTB_CHANNEL = "hostB-channel.sock";
 
     final StandardTopology net;
     final Path dir;
+    /** Host managers A (started) and B (started when a test needs it), each with the other as peer. */
+    final HostPair hosts;
     final HostConfig hostConfig;
-    final HostConfig hostConfigB;
-    HostManager hostA;
-    /** Host B's manager, once {@link #startHostB} or {@link #moveToHostB} ran. */
-    HostManager hostB;
-    private boolean moved;
+    final HostManager hostA;
     Agent agent;
     /** Ids for orders sent straight down host A's channel, far above the host's own odd ids. */
     private final AtomicInteger orderIds = new AtomicInteger(0x40000001);
@@ -78,11 +72,12 @@ final class AgentBed implements AutoCloseable {
     private final List<PeerEcho> peers = new ArrayList<>();
     private final List<NativeSocket> listeners = new ArrayList<>();
 
-    private AgentBed(StandardTopology net, Path dir, HostConfig hostConfig, HostConfig hostConfigB) {
+    private AgentBed(StandardTopology net, Path dir, HostPair hosts) {
         this.net = net;
         this.dir = dir;
-        this.hostConfig = hostConfig;
-        this.hostConfigB = hostConfigB;
+        this.hosts = hosts;
+        this.hostConfig = hosts.configA();
+        this.hostA = hosts.hostA();
     }
 
     static AgentBed create(String purpose) throws Exception {
@@ -96,81 +91,40 @@ final class AgentBed implements AutoCloseable {
     static AgentBed create(String purpose, boolean inProcess) throws Exception {
         StandardTopology net = StandardTopology.create(purpose);
         Path dir = Files.createTempDirectory("tcpferry-agent-test");
+        HostPair hosts = null;
         try {
-            int peerPortA = freePort();
-            int peerPortB = freePort();
-            // Host A reaches the agent through a link to its socket, which a move to host B removes:
-            // as after a migration, host A can no longer connect to the guest's channel.
-            Files.createSymbolicLink(dir.resolve(HOSTA_CHANNEL), dir.resolve(AGENT_SOCKET));
-            HostConfig config = hostConfig(HOSTA, dir.resolve("a"), net.hostA().file(), dir.resolve(HOSTA_CHANNEL),
-                    peerPortA, HOSTB, peerPortB);
-            HostConfig configB = hostConfig(HOSTB, dir.resolve("b"), net.hostB().file(), dir.resolve(HOSTB_CHANNEL),
-                    peerPortB, HOSTA, peerPortA);
-            AgentBed bed = new AgentBed(net, dir, config, configB);
+            hosts = HostPair.start(net, dir, DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001", dir.resolve(AGENT_SOCKET));
+            AgentBed bed = new AgentBed(net, dir, hosts);
             if (inProcess) {
                 bed.agent = Agent.start(bed.agentConfig());
             } else {
                 bed.spawnAgent();
             }
-            bed.hostA = HostManager.start(config);
             bed.awaitConnected();
             return bed;
         } catch (Exception | Error e) {
+            if (hosts != null) {
+                hosts.close();
+            }
             net.close();
             deleteTree(dir);
             throw e;
         }
     }
 
-    /**
-     * A host manager for domain {@value #DOMAIN} whose bridge is in {@code netns}, with a plaintext
-     * peer endpoint on loopback and the other host as its one peer (both on this machine).
-     */
-    private static HostConfig hostConfig(String node, Path dir, Path netns, Path channel, int peerPort, String otherNode,
-            int otherPort) throws IOException {
-        Files.createDirectories(dir);
-        QuotaConfig q = QuotaConfig.defaults();
-        return new HostConfig(node, dir.resolve("control.sock").toString(),
-                new PeerConfig("127.0.0.1:" + peerPort, null, null, null, true), dir.resolve("host.secret").toString(),
-                new QuotaConfig(q.connectionSpoolBytes(), q.domainSpoolBytes(), q.memoryPerConnectionBytes(),
-                        dir.resolve("spool").toString()), null, "127.0.0.1:0",
-                List.of(new DomainConfig(DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001",
-                        List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"), netns.toString(),
-                        StandardTopology.HOST_BRIDGE, channel.toString(), "connect", List.of(StandardTopology.GUEST_MAC))),
-                null, List.of(new PeerAddress(otherNode, "127.0.0.1:" + otherPort)));
+    /** Host B's manager, or null before {@link #startHostB} or {@link #moveToHostB}. */
+    HostManager hostB() {
+        return hosts.hostB();
     }
 
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    /** Starts host B's manager (the guest's channel reaches it only after {@link #moveToHostB}). */
     void startHostB() throws Exception {
-        if (hostB == null) {
-            hostB = HostManager.start(hostConfigB);
-        }
+        hosts.startHostB();
     }
 
-    /**
-     * The guest moves to host B as a VM does: its port moves to host B's bridge and announces it,
-     * host A loses the guest's channel for good and host B gets it. The copies stay where they are.
-     */
+    /** The guest moves to host B ({@link HostPair#moveGuestToHostB}); returns once the agent talks to host B. */
     void moveToHostB() throws Exception {
-        startHostB();
-        // Host B's end of the channel exists before the guest runs there (libvirt starts the
-        // destination's QEMU first): host B connects and waits for the agent, which still talks to A.
-        Files.createSymbolicLink(dir.resolve(HOSTB_CHANNEL), dir.resolve(AGENT_SOCKET));
-        AgentBed.await(() -> hostB.endpoints().guestChannel(DOMAIN) != null, 20_000, "host B to reach the channel");
-        Files.delete(dir.resolve(HOSTA_CHANNEL));
-        io.netty.channel.Channel a = hostA.endpoints().guestChannel(DOMAIN);
-        if (a != null) {
-            a.close().sync();
-        }
-        net.migrateGuest();
-        moved = true;
-        await(() -> hostB.endpoints().guestChannel(DOMAIN) != null && (agent == null || (agent.session() != null
+        hosts.moveGuestToHostB();
+        await(() -> hostB().endpoints().guestChannel(DOMAIN) != null && (agent == null || (agent.session() != null
                 && HOSTB.equals(agent.session().peerNode()))), 20_000, "host B connected to the agent");
     }
 
@@ -187,22 +141,14 @@ final class AgentBed implements AutoCloseable {
     }
 
     void awaitConnected() throws Exception {
-        HostManager host = currentHost();
+        HostManager host = hosts.current();
         await(() -> (agent == null || agent.session() != null) && host.endpoints().guestChannel(DOMAIN) != null, 20_000,
                 host.config().node() + " connected to the agent");
     }
 
-    /** The host whose manager the guest's channel reaches: host B after {@link #moveToHostB}, else host A. */
-    HostManager currentHost() {
-        return moved ? hostB : hostA;
-    }
-
     /** Host B's manager, stopped and started again with {@code config} (the agent reconnects to it). */
     void restartHostB(HostConfig config) throws Exception {
-        if (hostB != null) {
-            hostB.close();
-        }
-        hostB = HostManager.start(config);
+        hosts.restartHostB(config);
     }
 
     /** The agent as a process: {@code bin/tcpferry-agent run} with this bed's channel and journal. */
@@ -237,8 +183,8 @@ final class AgentBed implements AutoCloseable {
             org.assertj.core.api.Assertions.assertThat(r.phase()).isEqualTo(Phase.CONFORMED);
         }
         org.assertj.core.api.Assertions.assertThat(heldByHostA()).as("held by host A").isZero();
-        if (hostB != null) {
-            org.assertj.core.api.Assertions.assertThat(held(hostB)).as("held by host B").isZero();
+        if (hostB() != null) {
+            org.assertj.core.api.Assertions.assertThat(held(hostB())).as("held by host B").isZero();
         }
         for (App app : apps) {
             org.assertj.core.api.Assertions.assertThat(app.sockets()).as("same descriptors")
@@ -506,12 +452,7 @@ final class AgentBed implements AutoCloseable {
                     agentProcess.destroyForcibly();
                 }
             }
-            if (hostA != null) {
-                hostA.close();
-            }
-            if (hostB != null) {
-                hostB.close();
-            }
+            hosts.close();
         } catch (Exception | AssertionError e) {
             failure = e instanceof Exception ex ? ex : new Exception(e);
         }

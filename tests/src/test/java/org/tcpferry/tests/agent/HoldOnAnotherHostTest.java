@@ -37,7 +37,7 @@ class HoldOnAnotherHostTest {
             Thread.sleep(8_000);
             assertThat(app.peers).allSatisfy(p -> assertThat(p.failure()).as("peer error during the hold").isNull());
             assertThat(app.peers.get(0).sent()).as("the peer kept sending to host B's copy").isGreaterThan(sentBefore);
-            assertThat(bytesFromPeer(bed.hostB)).as("host B's copies read what the peer sent").isPositive();
+            assertThat(bytesFromPeer(bed.hostB())).as("host B's copies read what the peer sent").isPositive();
 
             bed.net.guestLink().up();
             bed.moveToHostB(); // the guest runs on host B, which holds its copies: a local reclaim
@@ -69,7 +69,7 @@ class HoldOnAnotherHostTest {
         assertThat(JSON.readTree(reply.json()).path("holder").asText()).isEqualTo(AgentBed.HOSTB);
         bed.awaitPhase(Phase.HANDED_OFF, connections, 20_000);
         assertThat(bed.agent.connections()).extracting(Carried::holder).containsOnly(AgentBed.HOSTB);
-        assertThat(AgentBed.held(bed.hostB)).as("held by host B").isEqualTo(connections);
+        assertThat(AgentBed.held(bed.hostB())).as("held by host B").isEqualTo(connections);
         assertThat(bed.heldByHostA()).as("held by host A").isZero();
     }
 

@@ -80,7 +80,7 @@ class HostToHostRelayTest {
             bed.awaitPhase(Phase.HANDED_OFF, 1, 20_000);
 
             // Host B's peers list points at a port where nobody listens: it cannot reach host A.
-            bed.restartHostB(bed.hostConfigB.withPeers(List.of(new PeerAddress(AgentBed.HOSTA, "127.0.0.1:1"))));
+            bed.restartHostB(bed.hosts.configB().withPeers(List.of(new PeerAddress(AgentBed.HOSTA, "127.0.0.1:1"))));
             bed.moveToHostB();
             AgentBed.await(() -> bed.agent.connections().get(0).error() != null
                     && bed.agent.connections().get(0).error().contains("UNREACHABLE"), 20_000,
@@ -89,7 +89,7 @@ class HostToHostRelayTest {
             Thread.sleep(5_000);
             assertThat(holdingStates(bed)).as("host A keeps holding what it could not hand back").containsExactly("HOLDING");
 
-            bed.restartHostB(bed.hostConfigB); // now with host A's real address; the agent reconnects
+            bed.restartHostB(bed.hosts.configB()); // now with host A's real address; the agent reconnects
             bed.awaitAllBack(1, 30_000);
             bed.assertAllBackAndNothingHeld(app);
         }
