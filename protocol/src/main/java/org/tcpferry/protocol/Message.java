@@ -8,7 +8,7 @@ package org.tcpferry.protocol;
 public sealed interface Message
         permits Hello, HelloReply, ErrorReply, Ack,
                 HandoffOrder, HandoffRequest, HandoffAccepted, HandoffComplete,
-                ReleaseRequest, ReleaseGranted, ReleaseConfirm, ReleaseAbort, ReclaimOrder,
+                HandoffQuery, ReleaseRequest, ReleaseGranted, ReleaseConfirm, ReleaseAbort, ReclaimOrder,
                 StatusRequest, StatusReply, ControlCommand, ControlReply, Progress {
 
     /** The frame type that carries this message. */

@@ -78,6 +78,7 @@ public final class MessageCodec {
                 writeFlowToken(w, m.flow(), m.token());
             }
             case HANDOFF_COMPLETE -> w.u32(((HandoffComplete) message).count());
+            case HANDOFF_QUERY -> writeFlow(w, ((HandoffQuery) message).flow());
             case RELEASE_REQUEST -> {
                 ReleaseRequest m = (ReleaseRequest) message;
                 writeFlowToken(w, m.flow(), m.token());
@@ -128,6 +129,7 @@ public final class MessageCodec {
             case HANDOFF_REQUEST -> new HandoffRequest(r.string("domain"), ConnectionStateCodec.read(r));
             case HANDOFF_ACCEPTED -> new HandoffAccepted(readFlow(r), r.bytes("token"));
             case HANDOFF_COMPLETE -> new HandoffComplete(r.u32("count"));
+            case HANDOFF_QUERY -> new HandoffQuery(readFlow(r));
             case RELEASE_REQUEST -> new ReleaseRequest(readFlow(r), r.bytes("token"));
             case RELEASE_GRANTED -> {
                 var finalState = r.bool("hasFinalState") ? ConnectionStateCodec.read(r) : null;
@@ -153,7 +155,12 @@ public final class MessageCodec {
     }
 
     private static void writeFlowToken(WireWriter w, FlowKey flow, byte[] token) {
-        w.socketAddress(flow.local()).socketAddress(flow.remote()).bytes(token);
+        writeFlow(w, flow);
+        w.bytes(token);
+    }
+
+    private static void writeFlow(WireWriter w, FlowKey flow) {
+        w.socketAddress(flow.local()).socketAddress(flow.remote());
     }
 
     private static FlowKey readFlow(WireReader r) throws ProtocolException {

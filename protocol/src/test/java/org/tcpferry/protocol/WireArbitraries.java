@@ -135,6 +135,7 @@ final class WireArbitraries {
                 Combinators.combine(texts(), connectionStates()).as(HandoffRequest::new),
                 Combinators.combine(flowKeys(), tokens()).as(HandoffAccepted::new),
                 anyInt().map(HandoffComplete::new),
+                flowKeys().map(HandoffQuery::new),
                 Combinators.combine(flowKeys(), tokens()).as(ReleaseRequest::new),
                 Combinators.combine(connectionStates(), Arbitraries.of(true, false)).as(ReleaseGranted::new),
                 Arbitraries.just(new ReleaseGranted(null, true)),

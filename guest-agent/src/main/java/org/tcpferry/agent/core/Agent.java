@@ -41,6 +41,7 @@ import org.tcpferry.protocol.ErrorReply;
 import org.tcpferry.protocol.FlowKey;
 import org.tcpferry.protocol.Frames;
 import org.tcpferry.protocol.HandoffAccepted;
+import org.tcpferry.protocol.HandoffQuery;
 import org.tcpferry.protocol.HolderToken;
 import org.tcpferry.protocol.HandoffComplete;
 import org.tcpferry.protocol.HandoffOrder;
@@ -215,9 +216,15 @@ public final class Agent implements Closeable {
                     }
                     session.peerNode(hello.nodeName());
                     session.send(id, new HelloReply(config.node(), Frames.VERSION));
-                    if (config.reclaimOnReconnect() && carried.values().stream().anyMatch(c -> c.phase == Phase.HANDED_OFF)) {
-                        log.info("event=reclaim_on_reconnect handed_off={}", countIn(Phase.HANDED_OFF));
-                        onWorker(() -> reclaim(session, -1));
+                    boolean unanswered = carried.values().stream().anyMatch(c -> c.askHost);
+                    if (unanswered || (config.reclaimOnReconnect() && countIn(Phase.HANDED_OFF) > 0)) {
+                        onWorker(() -> {
+                            askHostAboutUnanswered(session);
+                            if (config.reclaimOnReconnect() && countIn(Phase.HANDED_OFF) > 0) {
+                                log.info("event=reclaim_on_reconnect handed_off={}", countIn(Phase.HANDED_OFF));
+                                reclaim(session, -1);
+                            }
+                        });
                     }
                 } else if (message instanceof HandoffOrder order) {
                     onWorker(() -> handoff(session, id, order.selection()));
@@ -348,6 +355,7 @@ public final class Agent implements Closeable {
             Carried c = e.getKey();
             Message reply = await(e.getValue(), c);
             if (reply instanceof HandoffAccepted accepted) {
+                crashIf(CrashPoint.BEFORE_ACCEPTANCE_JOURNALED);
                 c.token = accepted.token();
                 // The token names the host that holds the copy; it is not this channel's host when the
                 // operator placed the copies elsewhere (--hold-on).
@@ -357,9 +365,17 @@ public final class Agent implements Closeable {
                 c.phase = Phase.HANDED_OFF;
                 journal.write(c);
                 log.info("event=handed_off flow={} phase={}", c.flow, c.phase);
+            } else if (unanswered(reply)) {
+                // The host may have taken it and its answer was lost with the channel: restoring from
+                // the dump could race a live copy, so the host is asked (now, or when one reconnects).
+                c.askHost = true;
+                c.error = "no answer from the host (" + describe(reply) + "): asking it whether it took it";
             } else {
                 rollBack(c, "host did not take it: " + describe(reply));
             }
+        }
+        if (session.isOpen() && batch.stream().anyMatch(c -> c.askHost)) {
+            askHostAboutUnanswered(session);
         }
         crashIf(CrashPoint.BEFORE_HANDOFF_COMPLETE);
         try {
@@ -659,13 +675,55 @@ public final class Agent implements Closeable {
             c.socket = NativeSocket.adopt(Pidfd.duplicate(c.ownerPid, c.ownerFd), c.flow.toString());
             switch (c.phase) {
                 case SELECTED, FROZEN -> leaveInPlace(c, "agent restarted before the dump was journaled");
-                case DUMPED -> rollBack(c, "agent restarted before the host accepted it");
+                case DUMPED -> {
+                    // The HandoffRequest may have been sent and accepted: restoring from the dump now
+                    // would race a live copy. The first host to connect says whether it holds it.
+                    c.askHost = true;
+                    c.error = "agent restarted before journaling the host's answer: asking the next host to connect";
+                }
                 case HANDED_OFF, RECLAIMING -> backToHost(c, "agent restarted; reclaiming when a host connects");
                 default -> throw new IllegalStateException("unexpected phase " + c.phase);
             }
         }
         settle();
         log.info("event=recovered handed_off={}", countIn(Phase.HANDED_OFF));
+    }
+
+    /**
+     * Asks the host whether it took each connection a previous agent dumped and sent without
+     * journaling the answer: HandoffAccepted brings the token back (HANDED_OFF, reclaimed as usual),
+     * UNKNOWN_FLOW means the host never took it (restored from the agent's own dump). Any other
+     * answer leaves it for the next host connection.
+     */
+    private void askHostAboutUnanswered(Session session) throws IOException {
+        Map<Carried, CompletableFuture<Message>> answers = new LinkedHashMap<>();
+        for (Carried c : carried.values()) {
+            if (c.askHost) {
+                answers.put(c, session.request(new HandoffQuery(c.flow)));
+            }
+        }
+        for (Map.Entry<Carried, CompletableFuture<Message>> e : answers.entrySet()) {
+            Carried c = e.getKey();
+            Message reply = await(e.getValue(), c);
+            if (reply instanceof HandoffAccepted accepted) {
+                c.askHost = false;
+                c.token = accepted.token();
+                String holder = HolderToken.holder(accepted.token());
+                c.holder = holder != null ? holder : session.peerNode();
+                c.phase = Phase.HANDED_OFF;
+                c.error = null;
+                journal.write(c);
+                log.warn("event=handoff_recovered flow={} holder={} why=\"the host had accepted it before the restart\"",
+                        c.flow, c.holder);
+            } else if (reply instanceof ErrorReply error && error.code() == ErrorCode.UNKNOWN_FLOW) {
+                c.askHost = false;
+                rollBack(c, "the host never took it (" + error.message() + ")");
+            } else {
+                c.error = "asked the host whether it took it: " + describe(reply) + "; asking again at the next connection";
+                log.warn("event=handoff_query_unanswered flow={} reply=\"{}\"", c.flow, describe(reply));
+            }
+        }
+        settle();
     }
 
     private static boolean sameSocket(Carried c) {
@@ -685,13 +743,20 @@ public final class Agent implements Closeable {
             return reply.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new ErrorReply(ErrorCode.INTERNAL, "interrupted waiting for the host about " + c.flow);
+            return new ErrorReply(ErrorCode.INTERNAL, NO_REPLY + "interrupted waiting for the host about " + c.flow);
         } catch (ExecutionException e) {
-            return new ErrorReply(ErrorCode.INTERNAL, "no reply: " + e.getCause().getMessage());
+            return new ErrorReply(ErrorCode.INTERNAL, NO_REPLY + e.getCause().getMessage());
         } catch (TimeoutException e) {
-            return new ErrorReply(ErrorCode.INTERNAL, "no reply within " + REPLY_TIMEOUT_SECONDS + " s");
+            return new ErrorReply(ErrorCode.INTERNAL, NO_REPLY + "none within " + REPLY_TIMEOUT_SECONDS + " s");
         }
     }
+
+    /** Whether {@code reply} stands for no answer at all (channel lost, timeout), made by {@link #await}. */
+    private static boolean unanswered(Message reply) {
+        return reply instanceof ErrorReply e && e.code() == ErrorCode.INTERNAL && e.message().startsWith(NO_REPLY);
+    }
+
+    private static final String NO_REPLY = "no reply: ";
 
     private static String describe(Message reply) {
         return reply instanceof ErrorReply e ? e.code() + " " + e.message() : String.valueOf(reply);

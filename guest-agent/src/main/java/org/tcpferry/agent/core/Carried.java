@@ -26,6 +26,11 @@ public final class Carried {
     String holder;
     String error;
     long handedOffAtNanos;
+    /**
+     * Found DUMPED in the journal at a restart: its HandoffRequest may have been accepted, so the
+     * next host to connect is asked (HandoffQuery) before the socket is restored from the dump.
+     */
+    boolean askHost;
 
     Carried(FlowKey flow, int ownerPid, int ownerFd, long inode, List<FreezeUnit> freezeUnits) {
         this.flow = flow;

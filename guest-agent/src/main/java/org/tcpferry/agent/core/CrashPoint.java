@@ -8,6 +8,8 @@ public enum CrashPoint {
     NONE,
     /** Handoff: the first connection dumped and detached, its HandoffRequest not sent, the others not dumped. */
     AFTER_DUMP,
+    /** Handoff: every HandoffRequest sent, the host's first HandoffAccepted received, no acceptance journaled. */
+    BEFORE_ACCEPTANCE_JOURNALED,
     /** Handoff: every reply received and journaled, HandoffComplete not sent. */
     BEFORE_HANDOFF_COMPLETE,
     /** Reclaim: every grant received, the first connection conformed to its final state, none confirmed. */

@@ -138,6 +138,24 @@ public final class HandoffService {
                 ? new Ack() : internal("re-hold failed: " + HoldLifecycle.cause(error).getMessage(), request.flow()));
     }
 
+    /**
+     * The token of {@code flow} when {@code domainName} holds it here: the domain's own agent lost
+     * the answer to its HandoffRequest (killed before journaling it) and asks again. UNKNOWN_FLOW
+     * when it does not: the agent then restores its socket from its own dump.
+     */
+    public Message query(String domainName, FlowKey flow) {
+        DomainHolds domain = domains.get(domainName);
+        HeldConnection held = domain == null ? null : domain.get(flow);
+        if (held == null) {
+            metrics.refused(ErrorCode.UNKNOWN_FLOW.name());
+            log.info("event=handoff_query domain={} flow={} held=false", domainName, flow);
+            return new ErrorReply(ErrorCode.UNKNOWN_FLOW, "domain " + domainName + " has no held flow " + flow + " on "
+                    + config.node());
+        }
+        log.info("event=handoff_query domain={} flow={} held=true state={}", domainName, flow, held.state());
+        return new HandoffAccepted(flow, held.token());
+    }
+
     /** The connection {@code requester} names is gone: every release it left unconfirmed is aborted. */
     public CompletableFuture<Void> requesterGone(Object requester) {
         List<CompletableFuture<Void>> aborts = new ArrayList<>();

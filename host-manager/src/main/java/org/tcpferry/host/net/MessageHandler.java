@@ -163,6 +163,10 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
             }
             return handoffs.handoff(request);
         }
+        if (message instanceof org.tcpferry.protocol.HandoffQuery query) {
+            // Only the domain's own agent may ask for the token of one of its flows.
+            return done(role == Role.AGENT ? handoffs.query(domain, query.flow()) : unexpected(message));
+        }
         if (message instanceof HandoffComplete complete) {
             // Carries the id of the HandoffOrder it ends: completes the order, and is acknowledged.
             log.info("event=handoff_complete domain={} count={}", domain, complete.count());

@@ -28,6 +28,12 @@ class AgentRestartTest {
     }
 
     @Test
+    void killedAfterTheHostAcceptedButBeforeJournalingItAsksTheHostAndReclaimsItsCopies() throws Exception {
+        // Restoring from the agent's own dump here would race the host's live copies.
+        crashAndRestart(CrashPoint.BEFORE_ACCEPTANCE_JOURNALED, 7404, Phase.CONFORMED);
+    }
+
+    @Test
     void killedBeforeHandoffCompleteReclaimsWhenTheHostReconnects() throws Exception {
         crashAndRestart(CrashPoint.BEFORE_HANDOFF_COMPLETE, 7402, Phase.CONFORMED);
     }
