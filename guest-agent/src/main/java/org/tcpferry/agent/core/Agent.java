@@ -188,8 +188,14 @@ public final class Agent implements Closeable {
         }
         ObjectNode phases = root.putObject("phases");
         counts.forEach((p, n) -> phases.put(p.name(), n));
-        ArrayNode done = root.putArray("carried");
-        for (CarriedReport r : reports) {
+        root.set("carried", reportsJson(reports));
+        return root;
+    }
+
+    /** One object per report: flow, phase, bytesFromPeer, bytesToPeer, heldMillis. */
+    private static ArrayNode reportsJson(List<CarriedReport> list) {
+        ArrayNode done = JSON.createArrayNode();
+        for (CarriedReport r : list) {
             ObjectNode n = done.addObject();
             n.put("flow", r.flow());
             n.put("phase", r.phase().name());
@@ -197,7 +203,7 @@ public final class Agent implements Closeable {
             n.put("bytesToPeer", r.bytesToPeer());
             n.put("heldMillis", r.heldMillis());
         }
-        return root;
+        return done;
     }
 
     // ---------------------------------------------------------------- the channel
@@ -470,6 +476,7 @@ public final class Agent implements Closeable {
     /** Takes back every handed-off connection; answers the order ({@code orderId} < 0: none) with Ack. */
     private void reclaim(Session session, int orderId) throws Exception {
         long start = System.nanoTime();
+        int reportsBefore = reports.size();
         List<Carried> out = carried.values().stream().filter(c -> c.phase == Phase.HANDED_OFF).toList();
         log.info("event=reclaim connections={} channel={}", out.size(), session);
         Map<Carried, CompletableFuture<Message>> grants = new LinkedHashMap<>();
@@ -534,10 +541,14 @@ public final class Agent implements Closeable {
         int back = (int) out.stream().filter(c -> c.phase == Phase.CONFORMED).count();
         settle();
         if (orderId >= 0) {
+            // The answer to the order is what this reclaim carried, per connection, for the operator.
+            ObjectNode answer = JSON.createObjectNode();
+            answer.set("carried", reportsJson(List.copyOf(reports).subList(reportsBefore, reports.size())));
+            answer.put("stillHandedOff", countIn(Phase.HANDED_OFF));
             try {
-                session.send(orderId, new Ack());
+                session.send(orderId, new StatusReply(answer.toString()));
             } catch (IOException e) {
-                log.warn("event=reclaim_ack_not_sent error=\"{}\"", e.getMessage());
+                log.warn("event=reclaim_answer_not_sent error=\"{}\"", e.getMessage());
             }
         }
         log.info("event=reclaim_done conformed={} still_handed_off={} total_ms={}", back, countIn(Phase.HANDED_OFF),

@@ -83,6 +83,11 @@ abstract class Workflow implements Callable<Integer> {
             throw new IOException(verb + ": cannot reach the host manager at " + control + ": " + e.getMessage(), e);
         }
         result.set(verb, answer.json());
+        for (com.fasterxml.jackson.databind.JsonNode c : answer.json().path("carried")) {
+            progress.phase(verb, "carried " + c.path("flow").asText() + ": " + c.path("phase").asText() + ", "
+                    + c.path("bytesFromPeer").asLong() + " bytes from the peer and " + c.path("bytesToPeer").asLong()
+                    + " to it while held " + c.path("heldMillis").asLong() + " ms");
+        }
         if (answer.exitCode() == 0) {
             String holder = answer.json().path("holder").asText("");
             holding = !verb.equals("handoff") ? "given back to " + domain + " (" + answer.held() + " still held at "

@@ -127,6 +127,13 @@ final class ControlService {
             }
             if (reply instanceof HandoffComplete complete) {
                 result.put("handedOff", complete.count());
+            } else if (reply instanceof org.tcpferry.protocol.StatusReply report) {
+                // The agent's answer to a ReclaimOrder: what each connection carried.
+                try {
+                    result.setAll((ObjectNode) JSON.readTree(report.json()));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException | ClassCastException e) {
+                    result.put("agentReport", report.json());
+                }
             } else if (!(reply instanceof Ack)) {
                 result.put("error", "agent answered " + reply);
                 return new ControlReply(1, result.toString());

@@ -49,6 +49,9 @@ class HandoffAndReclaimTest {
             start = System.nanoTime();
             ControlReply reclaim = bed.control("reclaim");
             assertThat(reclaim.exitCode()).as(reclaim.json()).isZero();
+            // The operator's answer names each connection and what it carried.
+            assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(reclaim.json()).path("carried"))
+                    .hasSize(3).allSatisfy(c -> assertThat(c.path("phase").asText()).isEqualTo("CONFORMED"));
             bed.awaitAllBack(3, 20_000);
             System.out.printf("reclaim of 3 connections: %d ms%n", (System.nanoTime() - start) / 1_000_000);
             for (CarriedReport r : bed.agent.reports()) {
