@@ -9,12 +9,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.tcpferry.rig.KernelTest;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * packaging/build-debs.sh builds both packages from the jars Maven built (run after
  * {@code mvn install} of host-manager and guest-agent); their contents and control fields are
- * checked with dpkg-deb, and the packaged host jars alone run the CLI.
+ * checked with dpkg-deb, the packaged host jars alone run the CLI, and both install with dpkg -i,
+ * work and purge (in a throwaway overlay of this machine's root filesystem).
  */
 class PackagingTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -61,5 +63,28 @@ class PackagingTest {
                 "org.tcpferry.host.cli.TcpferryCommand", "--help"));
         assertThat(help).contains("migrate", "setup-domain", "Exit codes:");
         assertThat(Files.readString(tree.resolve("usr/share/bash-completion/completions/tcpferry"))).contains("complete -F");
+    }
+
+    /**
+     * {@code dpkg -i} of both packages on this machine as a new operator would, with their
+     * dependencies resolved by dpkg against what is installed, then the commands, units, config and
+     * hook used, then {@code dpkg --purge}; all on overlays inside a private mount namespace, so
+     * the machine's own files and package database stay as they were.
+     */
+    @Test
+    @KernelTest
+    void bothPackagesInstallWithDpkgWorkAndPurge() throws Exception {
+        run(List.of(ROOT.resolve("packaging/build-debs.sh").toString(), "--skip-build", "--out", out.toString()));
+        Path host = out.resolve("tcpferry-host_" + VERSION + "_all.deb");
+        Path agent = out.resolve("tcpferry-agent_" + VERSION + "_all.deb");
+        Path scratch = Files.createDirectory(out.resolve("overlay"));
+        Path script = Path.of(PackagingTest.class.getResource("/packaging/install-in-overlay.sh").toURI());
+        String output = run(List.of("unshare", "--mount", "--propagation", "private", "bash", script.toString(),
+                scratch.toString(), host.toString(), agent.toString()));
+        assertThat(output).contains("tcpferry-host install ok installed", "tcpferry-agent install ok installed",
+                "Usage: tcpferry [-hV] [COMMAND]", "--hold-on", "Usage: tcpferry-agent",
+                "PACKAGES-INSTALLED-USED-PURGED");
+        assertThat(run(List.of("dpkg", "-l"))).as("the machine's own package database")
+                .doesNotContain("tcpferry-host", "tcpferry-agent");
     }
 }
