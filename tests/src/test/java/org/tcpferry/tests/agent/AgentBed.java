@@ -234,6 +234,12 @@ final class AgentBed implements AutoCloseable {
         }
     }
 
+    /** Orders a handoff of every connection from host A and waits until {@code count} are HANDED_OFF. */
+    void handOffAll(int count) throws Exception {
+        order(new org.tcpferry.protocol.HandoffOrder(org.tcpferry.protocol.Selection.all()));
+        awaitPhase(Phase.HANDED_OFF, count, 20_000);
+    }
+
     void awaitPhase(Phase phase, int count, long timeoutMillis) throws Exception {
         await(() -> agent.connections().size() == count && agent.connections().stream().allMatch(c -> c.phase() == phase),
                 timeoutMillis, count + " connections " + phase + " (now " + phases() + ")");

@@ -8,8 +8,6 @@ import org.tcpferry.agent.core.Carried;
 import org.tcpferry.agent.core.CrashPoint;
 import org.tcpferry.agent.core.Phase;
 import org.tcpferry.host.config.PeerAddress;
-import org.tcpferry.protocol.HandoffOrder;
-import org.tcpferry.protocol.Selection;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.rig.StandardTopology;
 import org.tcpferry.tests.agent.AgentBed.App;
@@ -29,8 +27,7 @@ class HostToHostRelayTest {
             App v4 = bed.app("client", StandardTopology.PEER_V4, 7961, 1, AgentBed.impatientStreaming(4096, 20));
             App v6 = bed.app("client", StandardTopology.PEER_V6, 7962, 1, AgentBed.impatientStreaming(4096, 20));
             Thread.sleep(300);
-            bed.order(new HandoffOrder(Selection.all()));
-            bed.awaitPhase(Phase.HANDED_OFF, 2, 20_000);
+            bed.handOffAll(2);
             assertThat(bed.agent.connections()).extracting(Carried::holder).containsOnly(AgentBed.HOSTA);
 
             bed.net.guestLink().down(); // the VM is stopped for longer than the peers' 3 s timeout
@@ -50,8 +47,7 @@ class HostToHostRelayTest {
         try (AgentBed bed = AgentBed.create("relay-crash")) {
             App app = bed.app("client", StandardTopology.PEER_V4, 7963, 2, AgentBed.patientStreaming(4096, 20));
             Thread.sleep(300);
-            bed.order(new HandoffOrder(Selection.all()));
-            bed.awaitPhase(Phase.HANDED_OFF, 2, 20_000);
+            bed.handOffAll(2);
 
             bed.agent.simulateCrashAt(CrashPoint.AFTER_FIRST_CONFORM);
             bed.moveToHostB(); // the agent reclaims through host B and dies after its first conform
@@ -76,8 +72,7 @@ class HostToHostRelayTest {
             // retransmissions bridge the time until the reclaim succeeds.
             App app = bed.app("client", StandardTopology.PEER_V4, 7964, 1, AgentBed.patientStreaming(4096, 20));
             Thread.sleep(300);
-            bed.order(new HandoffOrder(Selection.all()));
-            bed.awaitPhase(Phase.HANDED_OFF, 1, 20_000);
+            bed.handOffAll(1);
 
             // Host B's peers list points at a port where nobody listens: it cannot reach host A.
             bed.restartHostB(bed.hosts.configB().withPeers(List.of(new PeerAddress(AgentBed.HOSTA, "127.0.0.1:1"))));
