@@ -91,18 +91,28 @@ public final class HandoffService {
         });
     }
 
-    /** Checks the token, then unsteers, dumps and closes the copy and grants the final state. */
+    /**
+     * Checks the token, then unsteers, dumps and closes the copy and grants the final state. A
+     * flow already RELEASING is granted the same final state again (see {@link HoldLifecycle#regrant}).
+     */
     public CompletableFuture<Message> release(ReleaseRequest request, Object requester) {
         long start = System.nanoTime();
         Found found = find(request.flow(), request.token());
         if (found.refusal != null) {
             return CompletableFuture.completedFuture(found.refusal);
         }
-        if (found.held.state() != HoldState.HOLDING) {
-            return refuse(ErrorCode.BUSY, "flow is " + found.held.state() + ", not HOLDING", request.flow());
-        }
         HeldConnection held = found.held;
-        return HoldLifecycle.release(found.domain, held, requester).handle((finalState, error) -> {
+        CompletableFuture<ConnectionState> release;
+        if (held.state() == HoldState.RELEASING) {
+            log.warn("event=release_regranted domain={} flow={} why=\"released before and not confirmed: the earlier "
+                    + "requester went silent or lost the grant\"", found.domain.name(), request.flow());
+            release = HoldLifecycle.regrant(held, requester);
+        } else if (held.state() == HoldState.HOLDING) {
+            release = HoldLifecycle.release(found.domain, held, requester);
+        } else {
+            return refuse(ErrorCode.BUSY, "flow is " + held.state() + ", not HOLDING", request.flow());
+        }
+        return release.handle((finalState, error) -> {
             if (error != null) {
                 return internal("release of " + request.flow() + " failed, copy still holding: "
                         + HoldLifecycle.cause(error).getMessage(), request.flow());

@@ -58,6 +58,23 @@ public final class HoldLifecycle {
         return release;
     }
 
+    /**
+     * A release asked for again while RELEASING, with the right token: the first requester went
+     * silent (a virtio-serial channel shows no close) or lost the grant. The copy is already
+     * dumped and closed, so the same final state is granted again and {@code requester} becomes
+     * the one whose confirm or disappearance settles it. Safe because the guest keeps the flow
+     * blocked until a confirm is acknowledged: a socket already conformed to this state is
+     * conformed to it again, unchanged.
+     */
+    public static CompletableFuture<ConnectionState> regrant(HeldConnection held, Object requester) {
+        if (held.state() != HoldState.RELEASING) {
+            return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
+                    + ", not RELEASING"));
+        }
+        held.releaser(requester);
+        return held.pendingRelease();
+    }
+
     /** RELEASING -> RELEASED: the guest has the connection; free the spool and forget the record. */
     public static CompletableFuture<Void> confirm(DomainHolds domain, HeldConnection held) {
         CopyLoop loop = domain.runtime().loop();

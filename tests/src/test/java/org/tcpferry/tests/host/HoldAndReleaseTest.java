@@ -35,6 +35,39 @@ class HoldAndReleaseTest {
         holdAndRelease(PEER_V6, 2000);
     }
 
+    /**
+     * The guest asked for the flow, got it, and went silent without a confirm and without the host
+     * seeing its channel close (virtio-serial does not show the guest side leaving). The next
+     * release with the right token is granted the same final state, and its confirm ends the hold:
+     * nothing stays RELEASING, every byte arrives.
+     */
+    @Test
+    void aReleaseWhoseRequesterWentSilentIsGrantedAgainToTheNextRequest() throws Exception {
+        try (HostTestBed bed = HostTestBed.create("host regrant")) {
+            Conn conn = bed.connect(PEER_V4, 7003, PeerTuning.IMPATIENT).streaming(5);
+            Thread.sleep(300);
+            ConnectionState state = bed.capture(conn);
+            HandoffAccepted accepted = Holds.handoff(bed, state);
+            Thread.sleep(1_000);
+
+            Object silentRequester = new Object();
+            ReleaseGranted first = Holds.release(bed, accepted, silentRequester);
+            assertThat(Holds.held(bed, accepted.flow()).path("state").asText()).isEqualTo("RELEASING");
+            ReleaseGranted again = Holds.release(bed, accepted, this);
+            assertThat(again.finalState()).as("the same final state, granted again").isEqualTo(first.finalState());
+
+            bed.handBack(conn, again.finalState());
+            Holds.confirm(bed, accepted);
+            bed.host().handoffs().requesterGone(silentRequester).get(10, TimeUnit.SECONDS); // too late to matter
+            assertThat(Holds.held(bed)).as("nothing held").isEmpty();
+
+            Thread.sleep(300);
+            String sent = conn.stream.finish();
+            assertThat(conn.reader.awaitEof(10_000)).as("SHA-256 of the stream, guest vs peer").isEqualTo(sent);
+            assertThat(conn.stream.failure()).isNull();
+        }
+    }
+
     private void holdAndRelease(String peerIp, long holdMillis) throws Exception {
         try (HostTestBed bed = HostTestBed.create("host hold " + peerIp)) {
             Conn conn = bed.connect(peerIp, 7001, PeerTuning.IMPATIENT).streaming(5);
