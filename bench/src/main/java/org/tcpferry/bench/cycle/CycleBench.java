@@ -123,6 +123,9 @@ public final class CycleBench {
                 if (!Integer.toString(n).equals(back.field("conformed"))) {
                     throw new IllegalStateException("reclaimed " + back.message() + ", expected " + n);
                 }
+                if (c == 0 && Boolean.getBoolean("cycle.trace")) {
+                    countEvents(capture, t1);
+                }
                 result.samples.addAll(CyclePhases.reclaim(t1, capture.since(t1)));
                 result.samples.add("reclaim total", (back.nanos() - t1) / 1e6);
                 marks.add(new long[] {t0, handedOff.nanos(), t1, back.nanos()});
@@ -147,6 +150,20 @@ public final class CycleBench {
         System.err.printf("N=%d: floor ...%n", n);
         result.floor = FloorProbe.measure(n, Math.max(2, Math.min(cycles, 20_000 / Math.max(1, n))));
         return result;
+    }
+
+    /** -Dcycle.trace=true: how many of each event the first reclaim logged, and when the first and last came. */
+    private static void countEvents(LogCapture capture, long t1) {
+        Map<String, long[]> byEvent = new LinkedHashMap<>();
+        for (LogCapture.Event e : capture.since(t1)) {
+            int at = e.message().indexOf("event=");
+            String name = at < 0 ? "?" : e.message().substring(at + 6).split(" ", 2)[0];
+            long[] stats = byEvent.computeIfAbsent(name, k -> new long[] {0, e.nanos(), 0});
+            stats[0]++;
+            stats[2] = e.nanos();
+        }
+        byEvent.forEach((name, stats) -> System.err.printf("  reclaim %-22s x%-6d first +%9.3f ms last +%9.3f ms%n", name,
+                stats[0], (stats[1] - t1) / 1e6, (stats[2] - t1) / 1e6));
     }
 
     /** -Dcycle.trace=true: the first handoff's events (up to 60), ms after the order. */
