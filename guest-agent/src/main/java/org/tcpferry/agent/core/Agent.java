@@ -448,11 +448,12 @@ public final class Agent implements Closeable {
             leaveInPlace(c, "dump failed: " + e.getMessage());
             return false;
         }
-        if (ConnectionStateCodec.encode(dump).length > Frames.DEFAULT_MAX_PAYLOAD - FRAME_OVERHEAD) {
+        byte[] encoded = ConnectionStateCodec.encode(dump);
+        if (encoded.length > Frames.DEFAULT_MAX_PAYLOAD - FRAME_OVERHEAD) {
             leaveInPlace(c, "its queues do not fit one frame");
             return false;
         }
-        c.dump = dump;
+        c.dump(dump, encoded);
         c.phase = Phase.DUMPED;
         return true;
     }

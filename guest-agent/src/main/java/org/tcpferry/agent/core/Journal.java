@@ -228,8 +228,9 @@ public final class Journal implements Closeable {
         node.put("ownerFd", c.ownerFd);
         node.put("inode", c.inode);
         node.set("units", units(c.freezeUnits));
-        if (c.dump != null) {
-            node.put("dump", Base64.getEncoder().encodeToString(ConnectionStateCodec.encode(c.dump)));
+        byte[] dump = c.encodedDump();
+        if (dump != null) {
+            node.put("dump", Base64.getEncoder().encodeToString(dump));
         }
         if (c.token != null) {
             node.put("token", Base64.getEncoder().encodeToString(c.token));
