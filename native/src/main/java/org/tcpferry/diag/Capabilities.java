@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.tcpferry.nft.Nftables;
 import org.tcpferry.repair.TcpState;
 import org.tcpferry.sys.Fds;
 import org.tcpferry.sys.LibC;
@@ -50,8 +51,10 @@ public final class Capabilities {
         checks.add(new Check(Feature.CGROUP2, cgroup2.isPresent(),
                 cgroup2.map(path -> "mounted at " + path).orElse("no cgroup2 mount in /proc/self/mountinfo")));
         Optional<Path> nft = findExecutable("nft");
-        checks.add(new Check(Feature.NFT, nft.isPresent(),
-                nft.map(Path::toString).orElse("no executable nft in $PATH or " + SBIN_DIRS)));
+        Optional<String> libnftables = Nftables.loadError();
+        checks.add(new Check(Feature.NFT, nft.isPresent() && libnftables.isEmpty(),
+                nft.map(Path::toString).orElse("no executable nft in $PATH or " + SBIN_DIRS)
+                        + libnftables.map(error -> "; " + error).orElse("; libnftables.so.1 loaded")));
         return new CapabilityReport(checks, cgroup2.orElse(null), nft.orElse(null));
     }
 

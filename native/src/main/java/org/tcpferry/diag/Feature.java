@@ -11,7 +11,7 @@ public enum Feature {
     SOCK_DIAG("listing connections needs NETLINK_SOCK_DIAG with inet_diag for TCP", false),
     PIDFD("reaching another process's socket needs pidfd_open(2) and pidfd_getfd(2) (Linux 5.6+)", false),
     CGROUP2("freezing a socket's owner needs a mounted cgroup v2 hierarchy", false),
-    NFT("steering flows needs the nft binary (nftables)", false);
+    NFT("steering and blocking flows needs nftables (the nft binary and libnftables.so.1)", false);
 
     /** What this feature is for, as said in a report. */
     public final String purpose;

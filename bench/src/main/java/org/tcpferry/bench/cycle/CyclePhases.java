@@ -49,20 +49,24 @@ final class CyclePhases {
 
     /**
      * Reclaim, from the order leaving host A ({@code t0}) to the agent's {@code reclaim_done}.
+     * The agent keeps a window of release requests out and lets each connection go as its confirm
+     * is acknowledged, so after the first request the steps of different connections overlap;
+     * the phases are cut at the first of each step, then at the last release:
      * <ul>
-     *   <li>stop: to the host's last {@code hold_state ... state=RELEASING} (requests in, reading stopped);</li>
-     *   <li>unsteer: to the last {@code unsteer_batch} (debug);</li>
-     *   <li>final dump+conform: to the last {@code state=RELEASED}: copies dumped and closed, grants
-     *       answered, every original conformed and confirmed. Neither side logs between the host's
-     *       dumps and the agent's conforms, so from outside they are one phase;</li>
-     *   <li>unblock: to the guest firewall's next {@code nft} event;</li>
-     *   <li>thaw: to the agent's first {@code carried} report (settle thaws, then reports).</li>
+     *   <li>stop: to the host's first {@code hold_state ... state=RELEASING} (the first request in);</li>
+     *   <li>unsteer: to the first {@code unsteer_batch} (debug);</li>
+     *   <li>final dump+conform: to the last {@code state=RELEASED}: the other requests, unsteers,
+     *       the copies dumped and closed, grants, every original conformed and confirmed, and the
+     *       flows let go so far. Neither side logs between the host's dumps and the agent's
+     *       conforms, so from outside they are one phase;</li>
+     *   <li>unblock: to the guest firewall's next {@code nft} event (the last connections' flows);</li>
+     *   <li>thaw: to the agent's next {@code carried} report (settle thaws, then reports).</li>
      * </ul>
      */
     static Map<String, Double> reclaim(long t0, List<LogCapture.Event> events) {
         long done = first(events, e -> e.is("reclaim_done"), t0).nanos();
-        long releasing = last(events, e -> e.is("hold_state") && "RELEASING".equals(e.field("state")), t0, done).nanos();
-        long unsteered = last(events, e -> e.is("unsteer_batch"), t0, done).nanos();
+        long releasing = first(events, e -> e.is("hold_state") && "RELEASING".equals(e.field("state")), t0).nanos();
+        long unsteered = first(events, e -> e.is("unsteer_batch"), t0).nanos();
         long lastReleased = last(events, e -> e.is("hold_state") && "RELEASED".equals(e.field("state")), t0, done).nanos();
         long unblocked = first(events, e -> e.is("nft") && e.logger().endsWith("GuestFirewall"), lastReleased).nanos();
         long thawed = first(events, e -> e.is("carried"), unblocked).nanos();

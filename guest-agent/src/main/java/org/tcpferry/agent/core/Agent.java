@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -81,6 +82,20 @@ public final class Agent implements Closeable {
     private static final long REPLY_TIMEOUT_SECONDS = 120;
     /** Room for the HandoffRequest's other fields next to the encoded state. */
     private static final int FRAME_OVERHEAD = 4096;
+    /**
+     * Connections dumped, then journaled in one record, then detached and sent, at a time: small
+     * enough that the host restores copies while the agent dumps the next chunk, large enough that
+     * the journal's write and fsync are paid per chunk, not per connection.
+     */
+    private static final int DUMP_CHUNK = 128;
+    /** ReleaseRequests out at a time in a reclaim (see {@link #reclaim}). */
+    private static final int RELEASE_WINDOW = 64;
+    /**
+     * In a reclaim, acknowledged connections are let go whenever the agent would wait for the
+     * next grant, and at least every this many grants (when grants come faster than the agent
+     * conforms, it never waits).
+     */
+    private static final int LET_GO_EVERY = 16;
 
     private final AgentConfig config;
     private final ExecutorService worker;
@@ -299,7 +314,6 @@ public final class Agent implements Closeable {
                     }
                 }
             }
-            journal.forgetSelected();
             settle();
             try {
                 session.send(orderId, new ErrorReply(ErrorCode.INTERNAL, "handoff failed: " + e.getMessage()));
@@ -315,10 +329,15 @@ public final class Agent implements Closeable {
         carried.keySet().forEach(f -> alreadyCarried.add(f.toString()));
         List<ConnectionSelector.Candidate> candidates = selector.select(selection, alreadyCarried);
         Set<FreezeUnit> units = new LinkedHashSet<>();
+        Map<Integer, FreezeUnit> unitOfPid = new HashMap<>(); // one /proc read per owner, not per socket
         for (ConnectionSelector.Candidate candidate : candidates) {
             List<FreezeUnit> own = new ArrayList<>();
             for (SocketOwner o : candidate.owners()) {
-                FreezeUnit unit = freezer.unitFor(o.pid(), o.cgroup());
+                FreezeUnit unit = unitOfPid.get(o.pid());
+                if (unit == null) {
+                    unit = freezer.unitFor(o.pid(), o.cgroup());
+                    unitOfPid.put(o.pid(), unit);
+                }
                 if (!own.contains(unit)) {
                     own.add(unit);
                 }
@@ -335,41 +354,38 @@ public final class Agent implements Closeable {
         for (Carried c : batch) {
             carried.put(c.flow, c);
         }
-        journal.writeSelected(batch);
+        journal.writeAll(batch); // one record for the batch: nothing irreversible has happened to any yet
         if (carried.size() == batch.size()) {
             firewall.reset(List.of()); // a fresh table, also after an agent that died without a journal
         }
         freezeAll(units);
-        List<FlowKey> flows = batch.stream().map(c -> c.flow).toList();
-        firewall.block(flows);
-        batch.forEach(c -> c.phase = Phase.FROZEN);
         long frozenAt = System.nanoTime();
 
-        // Each request goes out as soon as its connection is dumped, so the host restores copies
-        // while the agent is still dumping the rest.
         Map<Carried, CompletableFuture<Message>> replies = new LinkedHashMap<>();
-        for (Carried c : batch) {
-            dumpAndDetach(c);
-            if (c.phase == Phase.DUMPED) {
-                crashIf(CrashPoint.AFTER_DUMP);
-                replies.put(c, session.request(new HandoffRequest(domain, c.dump)));
-            }
+        try (OwnerPidfds pidfds = new OwnerPidfds()) {
+            dumpAndSend(session, batch, pidfds, replies);
         }
-        journal.forgetSelected(); // every connection of the batch has a file of its own now
         long dumpedAt = System.nanoTime();
+        // Acceptances are journaled in groups: those that have arrived, each time the agent would
+        // otherwise wait for the next, so none waits long for its record.
+        List<Carried> accepted = new ArrayList<>();
         for (Map.Entry<Carried, CompletableFuture<Message>> e : replies.entrySet()) {
             Carried c = e.getKey();
+            if (!e.getValue().isDone()) {
+                journal.writeAll(accepted);
+                accepted.clear();
+            }
             Message reply = await(e.getValue(), c);
-            if (reply instanceof HandoffAccepted accepted) {
+            if (reply instanceof HandoffAccepted acceptance) {
                 crashIf(CrashPoint.BEFORE_ACCEPTANCE_JOURNALED);
-                c.token = accepted.token();
+                c.token = acceptance.token();
                 // The token names the host that holds the copy; it is not this channel's host when the
                 // operator placed the copies elsewhere (--hold-on).
-                String holder = HolderToken.holder(accepted.token());
+                String holder = HolderToken.holder(acceptance.token());
                 c.holder = holder != null ? holder : session.peerNode();
                 c.handedOffAtNanos = System.nanoTime();
                 c.phase = Phase.HANDED_OFF;
-                journal.write(c);
+                accepted.add(c);
                 log.info("event=handed_off flow={} phase={}", c.flow, c.phase);
             } else if (unanswered(reply)) {
                 // The host may have taken it and its answer was lost with the channel: restoring from
@@ -380,6 +396,7 @@ public final class Agent implements Closeable {
                 rollBack(c, "host did not take it: " + describe(reply));
             }
         }
+        journal.writeAll(accepted);
         if (session.isOpen() && batch.stream().anyMatch(c -> c.askHost)) {
             askHostAboutUnanswered(session);
         }
@@ -396,6 +413,34 @@ public final class Agent implements Closeable {
                 (dumpedAt - frozenAt) / 1_000_000, (System.nanoTime() - start) / 1_000_000);
     }
 
+    /**
+     * Chunk by chunk: the chunk's flows are blocked (just before their dumps, so that a peer is
+     * stalled from its flow's block until its copy is steered, not for the whole batch), dumped,
+     * and the dumps journaled in one record before any of its sockets is detached; each request
+     * goes out right after its detach, so the host restores copies while the agent works on the
+     * next chunk.
+     */
+    private void dumpAndSend(Session session, List<Carried> batch, OwnerPidfds pidfds,
+            Map<Carried, CompletableFuture<Message>> replies) throws IOException {
+        for (int from = 0; from < batch.size(); from += DUMP_CHUNK) {
+            List<Carried> chunk = batch.subList(from, Math.min(batch.size(), from + DUMP_CHUNK));
+            firewall.block(chunk.stream().map(c -> c.flow).toList());
+            chunk.forEach(c -> c.phase = Phase.FROZEN);
+            List<Carried> dumped = new ArrayList<>();
+            for (Carried c : chunk) {
+                if (dump(c, pidfds)) {
+                    dumped.add(c);
+                }
+            }
+            journal.writeAll(dumped);
+            for (Carried c : dumped) {
+                TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
+                crashIf(CrashPoint.AFTER_DUMP);
+                replies.put(c, session.request(new HandoffRequest(domain, c.dump)));
+            }
+        }
+    }
+
     private void freezeAll(Set<FreezeUnit> units) throws IOException {
         frozen.addAll(units);
         journal.writeFrozen(List.copyOf(frozen)); // before freezing: a restart thaws what may be frozen
@@ -405,13 +450,17 @@ public final class Agent implements Closeable {
         }
     }
 
-    /** Dump, journal the dump, then detach: a journal without a dump means the socket was never detached. */
-    private void dumpAndDetach(Carried c) throws IOException {
+    /**
+     * Dumps {@code c} (its socket stays in repair mode, not yet detached) and returns true; or
+     * puts it back as it was and returns false. The caller journals the dump before it detaches
+     * the socket: a journal without a dump means the socket was never detached.
+     */
+    private boolean dump(Carried c, OwnerPidfds pidfds) throws IOException {
         try {
-            c.socket = NativeSocket.adopt(Pidfd.duplicate(c.ownerPid, c.ownerFd), c.flow.toString());
+            c.socket = NativeSocket.adopt(pidfds.duplicate(c.ownerPid, c.ownerFd), c.flow.toString());
         } catch (SyscallException e) {
             fail(c, "cannot reach the owner's descriptor: " + e.getMessage());
-            return;
+            return false;
         }
         ConnectionState dump;
         try {
@@ -420,19 +469,19 @@ public final class Agent implements Closeable {
             c.error = e.getMessage();
             c.phase = Phase.ROLLED_BACK; // nothing changed
             journal.write(c);
-            return;
+            return false;
         } catch (IOException e) {
             leaveInPlace(c, "dump failed: " + e.getMessage());
-            return;
+            return false;
         }
-        if (ConnectionStateCodec.encode(dump).length > Frames.DEFAULT_MAX_PAYLOAD - FRAME_OVERHEAD) {
+        byte[] encoded = ConnectionStateCodec.encode(dump);
+        if (encoded.length > Frames.DEFAULT_MAX_PAYLOAD - FRAME_OVERHEAD) {
             leaveInPlace(c, "its queues do not fit one frame");
-            return;
+            return false;
         }
-        c.dump = dump;
+        c.dump(dump, encoded);
         c.phase = Phase.DUMPED;
-        journal.write(c);
-        TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
+        return true;
     }
 
     /** Undoes a dump that went no further: repair mode off, the socket unchanged. */
@@ -479,22 +528,28 @@ public final class Agent implements Closeable {
         int reportsBefore = reports.size();
         List<Carried> out = carried.values().stream().filter(c -> c.phase == Phase.HANDED_OFF).toList();
         log.info("event=reclaim connections={} channel={}", out.size(), session);
-        Map<Carried, CompletableFuture<Message>> grants = new LinkedHashMap<>();
-        for (Carried c : out) {
-            // Not journaled: a restart treats RECLAIMING as HANDED_OFF anyway (the host aborts an
-            // unconfirmed release and holds the flow again), so the write would buy nothing.
-            c.phase = Phase.RECLAIMING;
-            grants.put(c, session.request(new ReleaseRequest(c.flow, c.token)));
-        }
-        // Every answer first, then the conforms: each conform is quick, and a grant is not left
-        // waiting while the agent works on the others.
-        Map<Carried, Message> answers = new LinkedHashMap<>();
-        grants.forEach((c, f) -> answers.put(c, await(f, c)));
+        // At most RELEASE_WINDOW requests are out at a time: the host unsteers a flow when its
+        // request arrives, and the peer is stalled from then until the guest unblocks it, so a
+        // request sent long before the host can dump its copy would only lengthen that stall.
+        // The window is refilled half a window at a time, so that the host still unsteers
+        // many flows per nftables transaction (one at a time made the transactions the bottleneck).
+        List<CompletableFuture<Message>> grants = new ArrayList<>(out.size());
+        refillReleases(session, out, grants, 0);
+        // Each grant is handled as it arrives, in order: conform, then confirm. Each connection
+        // whose confirm the host acknowledges is let go soon after (flow unblocked, owners thawed
+        // once none of their connections is still out), so a peer waits for its own connection,
+        // not for the whole batch. Not before the Ack: without it the host holds the flow again,
+        // and the conformed socket must stay silent until the next reclaim conforms it afresh.
+        FreezeRefs refs = new FreezeRefs(carried.values());
         Map<Carried, CompletableFuture<Message>> confirms = new LinkedHashMap<>();
         boolean first = true;
-        for (Map.Entry<Carried, Message> e : answers.entrySet()) {
-            Carried c = e.getKey();
-            Message reply = e.getValue();
+        for (int i = 0; i < out.size(); i++) {
+            Carried c = out.get(i);
+            if (!grants.get(i).isDone() || i % LET_GO_EVERY == LET_GO_EVERY - 1) {
+                takeConfirms(confirms, refs, false);
+            }
+            Message reply = await(grants.get(i), c);
+            refillReleases(session, out, grants, i + 1);
             if (reply instanceof ReleaseGranted granted) {
                 if (conformToGrant(c, granted)) {
                     if (first) {
@@ -524,20 +579,7 @@ public final class Agent implements Closeable {
                 backToHost(c, "release refused: " + describe(reply));
             }
         }
-        for (Map.Entry<Carried, CompletableFuture<Message>> e : confirms.entrySet()) {
-            Carried c = e.getKey();
-            Message reply = await(e.getValue(), c);
-            if (reply instanceof Ack) {
-                // Not journaled: settle() forgets it next; a restart before that finds HANDED_OFF,
-                // asks again, and UNKNOWN_FLOW on a live socket means CONFORMED.
-                c.phase = Phase.CONFORMED;
-                c.error = null;
-            } else {
-                // The host holds it again (a release it saw no confirm for is aborted); the flow stays
-                // blocked, so the next reclaim conforms the socket afresh.
-                backToHost(c, "confirm not acknowledged: " + describe(reply));
-            }
-        }
+        takeConfirms(confirms, refs, true);
         int back = (int) out.stream().filter(c -> c.phase == Phase.CONFORMED).count();
         settle();
         if (orderId >= 0) {
@@ -553,6 +595,62 @@ public final class Agent implements Closeable {
         }
         log.info("event=reclaim_done conformed={} still_handed_off={} total_ms={}", back, countIn(Phase.HANDED_OFF),
                 (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** With fewer than half a window of the grants from {@code answered} on outstanding, sends requests up to a full window. */
+    private static void refillReleases(Session session, List<Carried> out, List<CompletableFuture<Message>> grants,
+            int answered) throws IOException {
+        if (grants.size() - answered > RELEASE_WINDOW / 2) {
+            return;
+        }
+        while (grants.size() < out.size() && grants.size() - answered < RELEASE_WINDOW) {
+            Carried c = out.get(grants.size());
+            // Not journaled: a restart treats RECLAIMING as HANDED_OFF anyway (the host aborts an
+            // unconfirmed release and holds the flow again), so the write would buy nothing.
+            c.phase = Phase.RECLAIMING;
+            grants.add(session.request(new ReleaseRequest(c.flow, c.token)));
+        }
+    }
+
+    /**
+     * Takes the confirm answers that have arrived, in order (with {@code all}, every answer,
+     * waiting for each), and lets each acknowledged connection go; the others go back to the host.
+     */
+    private void takeConfirms(Map<Carried, CompletableFuture<Message>> confirms, FreezeRefs refs, boolean all)
+            throws IOException {
+        List<Carried> confirmed = new ArrayList<>();
+        var pending = confirms.entrySet().iterator();
+        while (pending.hasNext()) {
+            Map.Entry<Carried, CompletableFuture<Message>> e = pending.next();
+            if (!e.getValue().isDone()) {
+                if (!all) {
+                    break;
+                }
+                letGoConfirmed(confirmed, refs); // before waiting for the next
+                confirmed.clear();
+            }
+            Carried c = e.getKey();
+            Message reply = await(e.getValue(), c);
+            pending.remove();
+            if (reply instanceof Ack) {
+                // Not journaled as CONFORMED: it is forgotten next; a restart before that finds
+                // HANDED_OFF, asks again, and UNKNOWN_FLOW on a live socket means CONFORMED.
+                c.phase = Phase.CONFORMED;
+                c.error = null;
+                confirmed.add(c);
+            } else {
+                // The host holds it again (a release it saw no confirm for is aborted); the flow stays
+                // blocked, so the next reclaim conforms the socket afresh.
+                backToHost(c, "confirm not acknowledged: " + describe(reply));
+            }
+        }
+        letGoConfirmed(confirmed, refs);
+    }
+
+    private void letGoConfirmed(List<Carried> confirmed, FreezeRefs refs) throws IOException {
+        if (!confirmed.isEmpty()) {
+            letGo(confirmed, refs.settled(confirmed));
+        }
     }
 
     private boolean conformToGrant(Carried c, ReleaseGranted granted) throws IOException {
@@ -614,16 +712,32 @@ public final class Agent implements Closeable {
      */
     private void settle() throws IOException {
         List<Carried> done = carried.values().stream().filter(c -> c.phase.settled()).toList();
-        firewall.unblock(done.stream().filter(c -> c.phase != Phase.FAILED || c.dump != null).map(c -> c.flow).toList());
         Set<FreezeUnit> needed = new HashSet<>();
         carried.values().stream().filter(c -> !c.phase.settled()).forEach(c -> needed.addAll(c.freezeUnits));
-        for (FreezeUnit unit : List.copyOf(frozen)) {
-            if (!needed.contains(unit)) {
+        letGo(done, frozen.stream().filter(unit -> !needed.contains(unit)).toList());
+        if (carried.isEmpty()) {
+            firewall.remove();
+            journal.clear();
+        }
+    }
+
+    /**
+     * Lets the settled connections {@code done} go: unblocks their flows, thaws {@code thawable}
+     * (units no unsettled connection needs), reports them and forgets them.
+     */
+    private void letGo(List<Carried> done, List<FreezeUnit> thawable) throws IOException {
+        firewall.unblock(done.stream().filter(c -> c.phase != Phase.FAILED || c.dump != null).map(c -> c.flow).toList());
+        boolean thawed = false;
+        for (FreezeUnit unit : thawable) {
+            if (frozen.contains(unit)) {
                 freezer.thaw(unit);
                 frozen.remove(unit);
+                thawed = true;
             }
         }
-        journal.writeFrozen(List.copyOf(frozen));
+        if (thawed) {
+            journal.writeFrozen(List.copyOf(frozen));
+        }
         for (Carried c : done) {
             CarriedReport report = report(c);
             reports.add(report);
@@ -633,13 +747,9 @@ public final class Agent implements Closeable {
             if (c.socket != null && !c.socket.isClosed()) {
                 c.socket.close(); // our duplicate only: the owner's descriptor stays open
             }
-            journal.forget(c.flow);
-            carried.remove(c.flow);
         }
-        if (carried.isEmpty()) {
-            firewall.remove();
-            journal.clear();
-        }
+        journal.forgetAll(done.stream().map(c -> c.flow).toList());
+        done.forEach(c -> carried.remove(c.flow));
     }
 
     private static CarriedReport report(Carried c) {
@@ -829,6 +939,8 @@ public final class Agent implements Closeable {
                 c.socket.close();
             }
         }
+        firewall.close();
+        journal.close();
         if (!carried.isEmpty()) {
             log.warn("event=stopped_with_connections carried={} journal={}", carried.size(), journal.dir());
         }

@@ -2,6 +2,7 @@ package org.tcpferry.agent.core;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import org.tcpferry.protocol.ConnectionStateCodec;
 import org.tcpferry.protocol.FlowKey;
 import org.tcpferry.repair.ConnectionState;
 import org.tcpferry.sys.NativeSocket;
@@ -20,6 +21,10 @@ public final class Carried {
     volatile Phase phase = Phase.SELECTED;
     NativeSocket socket;
     ConnectionState dump;
+    /** {@code dump} as ConnectionStateCodec encodes it, kept from the size check for the journal; null if not known. */
+    private byte[] encodedDump;
+    /** The dump {@code encodedDump} encodes: {@code dump} may be assigned directly. */
+    private ConnectionState encodedFrom;
     ConnectionState finalState;
     byte[] token;
     /** The host manager (its node name) that accepted it and holds the copy. */
@@ -64,6 +69,25 @@ public final class Carried {
     /** The node name of the host that holds the copy, null before HANDED_OFF. */
     public String holder() {
         return holder;
+    }
+
+    /** Sets the dump with its encoding (already made to check its size), so the journal does not encode it again. */
+    void dump(ConnectionState state, byte[] encoded) {
+        this.dump = state;
+        this.encodedDump = encoded;
+        this.encodedFrom = state;
+    }
+
+    /** The dump, encoded with ConnectionStateCodec; null before DUMPED. */
+    byte[] encodedDump() {
+        if (dump == null) {
+            return null;
+        }
+        if (encodedFrom != dump) {
+            encodedDump = ConnectionStateCodec.encode(dump);
+            encodedFrom = dump;
+        }
+        return encodedDump;
     }
 
     public String error() {

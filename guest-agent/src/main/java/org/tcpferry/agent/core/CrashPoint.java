@@ -12,6 +12,6 @@ public enum CrashPoint {
     BEFORE_ACCEPTANCE_JOURNALED,
     /** Handoff: every reply received and journaled, HandoffComplete not sent. */
     BEFORE_HANDOFF_COMPLETE,
-    /** Reclaim: every grant received, the first connection conformed to its final state, none confirmed. */
+    /** Reclaim: the first connection conformed to its final state (later grants may not have arrived yet), none confirmed. */
     AFTER_FIRST_CONFORM
 }

@@ -1,23 +1,27 @@
 package org.tcpferry.agent.core;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.Inet4Address;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tcpferry.nft.Nftables;
 import org.tcpferry.protocol.FlowKey;
 
 /**
  * Keeps carried flows silent inside the guest while the host holds them: table
  * {@code inet tcpferry_agent} drops each flow's packets on input and output, matched by its 4-tuple
  * in a set per family. Loopback is always accepted: the peer FIN injection of a conform travels
- * over it. Every change is one {@code nft -f -} batch, whatever the number of flows.
+ * over it. Every change is one nftables transaction, whatever the number of flows, applied through
+ * one long-lived libnftables context ({@link Nftables}): no nft process is spawned.
  */
-public final class GuestFirewall {
+public final class GuestFirewall implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(GuestFirewall.class);
     public static final String TABLE = "tcpferry_agent";
 
@@ -38,48 +42,55 @@ public final class GuestFirewall {
             }
             """;
 
-    private final List<String> nftCommand;
+    private final Nftables nft;
+    /** The flows in the sets now: unblocking a flow never blocked (a batch that failed half-way) is not an error. */
+    private final Set<FlowKey> blocked = new HashSet<>();
 
     /** @param netns the namespace to act in (tests), or null for the agent's own */
-    public GuestFirewall(Path netns) {
-        List<String> command = new ArrayList<>();
-        if (netns != null) {
-            command.add("nsenter");
-            command.add("--net=" + netns);
-        }
-        command.add("nft");
-        command.add("-f");
-        command.add("-");
-        this.nftCommand = List.copyOf(command);
+    public GuestFirewall(Path netns) throws IOException {
+        this.nft = Nftables.open(netns);
     }
 
     /** (Re)creates the table holding exactly {@code blocked}, atomically. */
-    public void reset(Collection<FlowKey> blocked) throws IOException {
+    public void reset(Collection<FlowKey> flows) throws IOException {
         StringBuilder script = new StringBuilder("add table inet " + TABLE + "\ndelete table inet " + TABLE + "\n");
         script.append(DEFINITION);
-        elements(script, "add", blocked);
-        run(script.toString());
+        elements(script, "add", flows);
+        blocked.clear();
+        run("reset the guest table with " + Nftables.describe(flows), script.toString());
+        blocked.addAll(flows);
     }
 
     public void block(Collection<FlowKey> flows) throws IOException {
-        if (!flows.isEmpty()) {
+        List<FlowKey> fresh = flows.stream().filter(f -> !blocked.contains(f)).toList();
+        if (!fresh.isEmpty()) {
             StringBuilder script = new StringBuilder("add table inet " + TABLE + "\n");
-            elements(script, "add", flows);
-            run(script.toString());
+            elements(script, "add", fresh);
+            run("block " + Nftables.describe(fresh), script.toString());
+            blocked.addAll(fresh);
         }
     }
 
+    /** Unblocks {@code flows}; those not blocked are ignored. */
     public void unblock(Collection<FlowKey> flows) throws IOException {
-        if (!flows.isEmpty()) {
+        List<FlowKey> present = flows.stream().filter(blocked::contains).toList();
+        if (!present.isEmpty()) {
             StringBuilder script = new StringBuilder();
-            elements(script, "delete", flows);
-            run(script.toString());
+            elements(script, "delete", present);
+            run("unblock " + Nftables.describe(present), script.toString());
+            present.forEach(blocked::remove);
         }
     }
 
     /** Removes the table; nothing is blocked any more. */
     public void remove() throws IOException {
-        run("add table inet " + TABLE + "\ndelete table inet " + TABLE + "\n");
+        blocked.clear();
+        run("remove the guest table", "add table inet " + TABLE + "\ndelete table inet " + TABLE + "\n");
+    }
+
+    @Override
+    public void close() {
+        nft.close();
     }
 
     private static void elements(StringBuilder script, String verb, Collection<FlowKey> flows) {
@@ -98,24 +109,8 @@ public final class GuestFirewall {
         }
     }
 
-    private void run(String script) throws IOException {
-        Process nft = new ProcessBuilder(nftCommand).redirectErrorStream(true).start();
-        try (var in = nft.getOutputStream()) {
-            in.write(script.getBytes(StandardCharsets.UTF_8));
-        }
-        String output = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (nft.waitFor() != 0) {
-                throw new IOException("nft failed: " + output.strip() + "\nscript:\n" + abbreviate(script));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted waiting for nft", e);
-        }
+    private void run(String operation, String script) throws IOException {
+        nft.apply(operation, script);
         log.debug("event=nft lines={}", script.lines().count());
-    }
-
-    private static String abbreviate(String script) {
-        return script.length() > 2000 ? script.substring(0, 2000) + "..." : script;
     }
 }

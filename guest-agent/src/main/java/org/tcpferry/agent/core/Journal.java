@@ -1,18 +1,24 @@
 package org.tcpferry.agent.core;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.DirectoryStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,23 +27,39 @@ import org.tcpferry.protocol.FlowKey;
 import org.tcpferry.repair.ConnectionState;
 
 /**
- * What a restarted agent needs to finish or undo an operation, under a directory on /run: one
- * file per carried connection ({@code conn-*.json}: flow, owner pid/fd, socket inode, phase, freeze
- * units, the dump encoded with {@link ConnectionStateCodec}, the token, the holder),
- * {@code selected.json} (a batch just selected, before each has a file of its own) and
- * {@code frozen.json}, the units frozen. Each file is replaced atomically (write, then rename). A connection's dump is
- * written before its socket is detached, so a connection with no dump in the journal was never
- * detached and only needs to leave repair mode.
+ * What a restarted agent needs to finish or undo an operation: one append-only file,
+ * {@code journal.log} in a directory on /run, of one JSON record per line. A record is a batch of
+ * connections in their new phase ({@code conns}: flow, owner pid/fd, socket inode, phase, freeze
+ * units, the dump encoded with {@link ConnectionStateCodec}, the token, the holder), a batch of
+ * connections to forget ({@code forget}), or the units frozen ({@code frozen}). Reading replays
+ * the records in order: a connection's last record wins.
+ *
+ * <p>Each append is one write and one fsync, however many connections it names: the agent
+ * journals a phase change for a whole batch at once (one file per connection per phase cost more
+ * than the repair calls themselves at 10,000 connections). A crash in the middle of an append
+ * leaves a last line without its newline; reading ignores it, as the step it announced never ran
+ * (each append returns before the step it protects). A connection's dump is journaled before its
+ * socket is detached, so a connection with no dump in the journal was never detached and only
+ * needs to leave repair mode.
+ *
+ * <p>The file is emptied when the operation finishes ({@link #clear}) and rewritten with only the
+ * live records when it has grown well past them.
  */
-public final class Journal {
+public final class Journal implements Closeable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String FROZEN = "frozen.json";
-    private static final String SELECTED = "selected.json";
+    static final String FILE = "journal.log";
+    /** Rewrite the log once it is this many times larger than after the last rewrite (and past {@link #MIN_COMPACT}). */
+    private static final int GROWTH_BEFORE_COMPACT = 4;
+    private static final long MIN_COMPACT = 16L << 20;
 
     private final Path dir;
+    private final Path file;
+    private FileChannel log;
+    private long sizeAfterCompaction;
 
     public Journal(Path dir) {
         this.dir = dir;
+        this.file = dir.resolve(FILE);
     }
 
     public Path dir() {
@@ -49,8 +71,151 @@ public final class Journal {
             ConnectionState dump, byte[] token, String holder) {
     }
 
+    /** Journals one connection's current phase (and dump, token, holder). */
     public void write(Carried c) throws IOException {
-        replace(fileOf(c.flow), JSON.writeValueAsBytes(node(c)));
+        writeAll(List.of(c));
+    }
+
+    /** Journals the current phase of every connection of {@code batch} in one record. */
+    public void writeAll(Collection<Carried> batch) throws IOException {
+        if (batch.isEmpty()) {
+            return;
+        }
+        ArrayNode conns = JSON.createArrayNode();
+        for (Carried c : batch) {
+            conns.add(node(c));
+        }
+        ObjectNode record = JSON.createObjectNode();
+        record.set("conns", conns);
+        append(record);
+    }
+
+    /** Forgets {@code flows} in one record (they are settled). */
+    public void forgetAll(Collection<FlowKey> flows) throws IOException {
+        if (flows.isEmpty()) {
+            return;
+        }
+        ObjectNode record = JSON.createObjectNode();
+        ArrayNode array = record.putArray("forget");
+        flows.forEach(f -> array.add(f.toString()));
+        append(record);
+    }
+
+    public void writeFrozen(List<FreezeUnit> frozen) throws IOException {
+        ObjectNode record = JSON.createObjectNode();
+        record.set("frozen", units(frozen));
+        append(record);
+    }
+
+    public List<FreezeUnit> readFrozen() throws IOException {
+        return replay().frozen;
+    }
+
+    public List<Entry> readConnections() throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        for (JsonNode n : replay().nodes.values()) {
+            entries.add(entry(n));
+        }
+        return entries;
+    }
+
+    /** True when nothing is journaled: no operation to finish. */
+    public boolean isEmpty() throws IOException {
+        State state = replay();
+        return state.nodes.isEmpty() && state.frozen.isEmpty();
+    }
+
+    /** Forgets everything (the operation finished). */
+    public void clear() throws IOException {
+        if (log != null) {
+            log.truncate(0);
+            log.force(false);
+        } else if (Files.exists(file)) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.truncate(0);
+                channel.force(false);
+            }
+        }
+        sizeAfterCompaction = 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (log != null) {
+            log.close();
+            log = null;
+        }
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    private void append(ObjectNode record) throws IOException {
+        byte[] line = line(record);
+        FileChannel channel = open();
+        ByteBuffer buffer = ByteBuffer.wrap(line);
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        channel.force(false);
+        long size = channel.size();
+        if (size > MIN_COMPACT && size > GROWTH_BEFORE_COMPACT * sizeAfterCompaction) {
+            compact();
+        }
+    }
+
+    private FileChannel open() throws IOException {
+        if (log == null) {
+            Files.createDirectories(dir);
+            cutTornRecord();
+            log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
+        return log;
+    }
+
+    /** A record torn by a crash (no newline at the end) would spoil the next one appended after it: cut it off. */
+    private void cutTornRecord() throws IOException {
+        if (!Files.exists(file)) {
+            return;
+        }
+        byte[] content = Files.readAllBytes(file);
+        int end = content.length;
+        while (end > 0 && content[end - 1] != '\n') {
+            end--;
+        }
+        if (end < content.length) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.truncate(end);
+                channel.force(false);
+            }
+        }
+    }
+
+    /** Rewrites the log with one record of the live connections and one of the frozen units, atomically. */
+    private void compact() throws IOException {
+        State state = replay();
+        Path tmp = dir.resolve(FILE + ".tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ObjectNode conns = JSON.createObjectNode();
+            ArrayNode array = conns.putArray("conns");
+            state.nodes.values().forEach(array::add);
+            ObjectNode frozen = JSON.createObjectNode();
+            frozen.set("frozen", units(state.frozen));
+            out.write(ByteBuffer.wrap(line(conns)));
+            out.write(ByteBuffer.wrap(line(frozen)));
+            out.force(false);
+        }
+        close();
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        sizeAfterCompaction = open().size();
+    }
+
+    private static byte[] line(ObjectNode record) throws JsonProcessingException {
+        byte[] json = JSON.writeValueAsBytes(record);
+        byte[] line = new byte[json.length + 1];
+        System.arraycopy(json, 0, line, 0, json.length);
+        line[json.length] = '\n';
+        return line;
     }
 
     private static ObjectNode node(Carried c) {
@@ -63,8 +228,9 @@ public final class Journal {
         node.put("ownerFd", c.ownerFd);
         node.put("inode", c.inode);
         node.set("units", units(c.freezeUnits));
-        if (c.dump != null) {
-            node.put("dump", Base64.getEncoder().encodeToString(ConnectionStateCodec.encode(c.dump)));
+        byte[] dump = c.encodedDump();
+        if (dump != null) {
+            node.put("dump", Base64.getEncoder().encodeToString(dump));
         }
         if (c.token != null) {
             node.put("token", Base64.getEncoder().encodeToString(c.token));
@@ -75,63 +241,59 @@ public final class Journal {
         return node;
     }
 
-    /**
-     * Journals a whole batch as SELECTED in one file: cheaper than one file each, and enough, since
-     * a selected connection's own file is written before anything irreversible happens to it
-     * (its dump, before it is detached). Call {@link #forgetSelected} once each has its own file.
-     */
-    public void writeSelected(List<Carried> batch) throws IOException {
-        ArrayNode array = JSON.createArrayNode();
-        for (Carried c : batch) {
-            array.add(node(c));
+    // ---------------------------------------------------------------- reading
+
+    /** The journal's content after replaying every complete record. */
+    private static final class State {
+        /** The last record of each connection not forgotten, by flow. */
+        final Map<String, JsonNode> nodes = new LinkedHashMap<>();
+        List<FreezeUnit> frozen = new ArrayList<>();
+    }
+
+    private State replay() throws IOException {
+        State state = new State();
+        if (!Files.exists(file)) {
+            return state;
         }
-        replace(SELECTED, JSON.writeValueAsBytes(array));
-    }
-
-    public void forgetSelected() throws IOException {
-        Files.deleteIfExists(dir.resolve(SELECTED));
-    }
-
-    public void forget(FlowKey flow) throws IOException {
-        Files.deleteIfExists(dir.resolve(fileOf(flow)));
-    }
-
-    public void writeFrozen(List<FreezeUnit> frozen) throws IOException {
-        replace(FROZEN, JSON.writeValueAsBytes(units(frozen)));
-    }
-
-    public List<FreezeUnit> readFrozen() throws IOException {
-        Path file = dir.resolve(FROZEN);
-        List<FreezeUnit> out = new ArrayList<>();
-        if (Files.exists(file)) {
-            for (JsonNode u : JSON.readTree(file.toFile())) {
-                out.add(unit(u));
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int lineNo = 0;
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                break; // torn by a crash during its append: the step it announced never ran
             }
+            lineNo++;
+            String line = text.substring(start, end);
+            start = end + 1;
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode record;
+            try {
+                record = JSON.readTree(line);
+            } catch (JsonProcessingException e) {
+                throw new IOException(file + " line " + lineNo + " is not a journal record: " + e.getOriginalMessage(), e);
+            }
+            apply(state, record);
         }
-        return out;
+        return state;
     }
 
-    public List<Entry> readConnections() throws IOException {
-        List<Entry> entries = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return entries;
+    private static void apply(State state, JsonNode record) {
+        for (JsonNode n : record.path("conns")) {
+            String key = n.get("flow").asText();
+            state.nodes.remove(key); // re-insert: a connection's order is that of its last record
+            state.nodes.put(key, n);
         }
-        Map<FlowKey, Entry> byFlow = new LinkedHashMap<>();
-        Path selected = dir.resolve(SELECTED);
-        if (Files.exists(selected)) {
-            for (JsonNode n : JSON.readTree(selected.toFile())) {
-                Entry e = entry(n);
-                byFlow.put(e.flow(), e);
-            }
+        for (JsonNode f : record.path("forget")) {
+            state.nodes.remove(f.asText());
         }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "conn-*.json")) {
-            for (Path file : files) {
-                Entry e = entry(JSON.readTree(file.toFile()));
-                byFlow.put(e.flow(), e); // a connection's own file is newer than the batch's
-            }
+        if (record.has("frozen")) {
+            List<FreezeUnit> frozen = new ArrayList<>();
+            record.get("frozen").forEach(u -> frozen.add(unit(u)));
+            state.frozen = frozen;
         }
-        entries.addAll(byFlow.values());
-        return entries;
     }
 
     private static Entry entry(JsonNode n) throws IOException {
@@ -144,34 +306,6 @@ public final class Journal {
         return new Entry(new FlowKey(address(n.get("local")), address(n.get("remote"))),
                 Phase.valueOf(n.get("phase").asText()), n.get("ownerPid").asInt(), n.get("ownerFd").asInt(),
                 n.get("inode").asLong(), units, dump, token, holder);
-    }
-
-    /** True when nothing is journaled: no operation to finish. */
-    public boolean isEmpty() throws IOException {
-        return readConnections().isEmpty() && readFrozen().isEmpty();
-    }
-
-    /** Forgets everything (the operation finished). */
-    public void clear() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
-            for (Path file : files) {
-                Files.deleteIfExists(file);
-            }
-        }
-    }
-
-    private void replace(String name, byte[] content) throws IOException {
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve(name + ".tmp");
-        Files.write(tmp, content);
-        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static String fileOf(FlowKey flow) {
-        return "conn-" + flow.toString().replaceAll("[^A-Za-z0-9.]", "_") + ".json";
     }
 
     private static ObjectNode address(InetSocketAddress a) {

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,29 +53,48 @@ class JournalTest {
         assertThat(journal.readFrozen()).containsExactly(FreezeUnit.process(812, 123456L),
                 FreezeUnit.cgroup("/app.slice/web.service"));
 
-        journal.forget(v6.flow);
+        journal.forgetAll(List.of(v6.flow));
         assertThat(journal.readConnections()).hasSize(1);
         journal.clear();
         assertThat(journal.isEmpty()).isTrue();
         try (var left = Files.list(dir.resolve("journal"))) {
-            assertThat(left.toList()).as("no temporary files left").isEmpty();
+            assertThat(left.toList()).as("only the emptied log is left").containsExactly(dir.resolve("journal").resolve(Journal.FILE));
         }
+        assertThat(Files.size(dir.resolve("journal").resolve(Journal.FILE))).isZero();
     }
 
     @Test
-    void aSelectedBatchIsReadUntilEachConnectionHasItsOwnFile(@TempDir Path dir) throws Exception {
+    void aBatchIsOneRecordAndEachConnectionsLastRecordWins(@TempDir Path dir) throws Exception {
         Journal journal = new Journal(dir);
         Carried a = carried("10.0.0.2", 40001, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
         Carried b = carried("10.0.0.2", 40002, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
-        journal.writeSelected(List.of(a, b));
+        journal.writeAll(List.of(a, b));
+        assertThat(Files.readAllLines(dir.resolve(Journal.FILE))).as("one record for the batch").hasSize(1);
         assertThat(journal.readConnections()).extracting(Journal.Entry::phase).containsOnly(Phase.SELECTED);
         a.dump = state(a.flow);
         a.phase = Phase.DUMPED;
         journal.write(a);
         assertThat(journal.readConnections()).extracting(e -> e.flow().local().getPort() + " " + e.phase())
                 .containsExactlyInAnyOrder("40001 DUMPED", "40002 SELECTED");
-        journal.forgetSelected();
+        journal.forgetAll(List.of(b.flow));
         assertThat(journal.readConnections()).extracting(Journal.Entry::phase).containsExactly(Phase.DUMPED);
+        assertThat(journal.readConnections().get(0).dump()).isEqualTo(a.dump);
+    }
+
+    @Test
+    void aRecordTornByACrashIsIgnoredAndAppendsContinueAfterIt(@TempDir Path dir) throws Exception {
+        Journal journal = new Journal(dir);
+        Carried a = carried("10.0.0.2", 40001, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
+        journal.write(a);
+        journal.close();
+        // A crash in the middle of the next append: part of a line, no newline.
+        Files.writeString(dir.resolve(Journal.FILE), "{\"conns\":[{\"flow\":\"x", StandardOpenOption.APPEND);
+        Journal restarted = new Journal(dir);
+        assertThat(restarted.readConnections()).extracting(Journal.Entry::phase).containsExactly(Phase.SELECTED);
+        a.phase = Phase.HANDED_OFF;
+        restarted.write(a);
+        assertThat(restarted.readConnections()).extracting(Journal.Entry::phase).containsExactly(Phase.HANDED_OFF);
+        assertThat(Files.readAllLines(dir.resolve(Journal.FILE))).as("the torn part was cut off").hasSize(2);
     }
 
     @Test

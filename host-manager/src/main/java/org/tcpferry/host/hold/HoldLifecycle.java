@@ -75,15 +75,29 @@ public final class HoldLifecycle {
         return held.pendingRelease();
     }
 
-    /** RELEASING -> RELEASED: the guest has the connection; free the spool and forget the record. */
+    /**
+     * RELEASING -> RELEASED: the guest has the connection; forget the record, then free the spool
+     * on the loop. The confirm does not wait for the loop: in a large release the loop is busy
+     * dumping the other copies, and the guest keeps each flow blocked until its confirm is
+     * acknowledged. The copy is already closed (at the dump), so only the spool is left to free.
+     */
     public static CompletableFuture<Void> confirm(DomainHolds domain, HeldConnection held) {
+        if (!held.moveFrom(HoldState.RELEASING, HoldState.RELEASED, "release confirmed")) {
+            return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
+                    + ", not RELEASING"));
+        }
+        domain.remove(held);
         CopyLoop loop = domain.runtime().loop();
-        return loop.submit(() -> {
+        loop.submit(() -> {
             held.discard(loop);
-            held.state(HoldState.RELEASED, "release confirmed");
-            domain.remove(held);
             return null;
+        }).whenComplete((v, error) -> {
+            if (error != null) {
+                log.error("event=spool_free_failed domain={} flow={} error=\"{}\"", domain.name(), held.flow(),
+                        cause(error).getMessage());
+            }
         });
+        return CompletableFuture.completedFuture(null);
     }
 
     /**

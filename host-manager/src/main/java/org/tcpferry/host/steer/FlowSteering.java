@@ -15,6 +15,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tcpferry.host.config.SteeringConfig;
+import org.tcpferry.nft.Nftables;
 import org.tcpferry.protocol.FlowKey;
 
 /**
@@ -29,7 +30,8 @@ import org.tcpferry.protocol.FlowKey;
  * {@code local 0.0.0.0/0 dev lo} in that table delivers the packet locally. The {@code inet} table
  * takes marked packets out of conntrack, which has never seen these connections' handshakes.
  *
- * <p>Every {@link #steer} and {@link #unsteer} is one {@code nft -f -} transaction. Each steer
+ * <p>Every {@link #steer} and {@link #unsteer} is one nftables transaction, applied through a
+ * long-lived libnftables context ({@link Nftables}) instead of an nft process each. Each steer
  * re-reads the bridge MAC and rewrites the bridge's rule with it: a bridge without a fixed MAC
  * takes its lowest port MAC, which changes when a port leaves (kernel-notes item 12).
  */
@@ -38,28 +40,39 @@ public final class FlowSteering implements Closeable {
     static final String TABLE = "tcpferry";
 
     private final NamespaceShell shell;
+    /** One long-lived nftables context in the namespace: a steer or unsteer spawns no process. */
+    private final Nftables nft;
     private final SteeringConfig config;
     private final InterfaceMac macs;
     private final Map<String, Set<FlowKey>> steeredByBridge = new HashMap<>();
     private boolean closed;
 
-    private FlowSteering(NamespaceShell shell, SteeringConfig config, InterfaceMac macs) {
+    private FlowSteering(NamespaceShell shell, Nftables nft, SteeringConfig config, InterfaceMac macs) {
         this.shell = shell;
+        this.nft = nft;
         this.config = config;
         this.macs = macs;
     }
 
     /** Creates the tables, ip rules and routes in {@code shell}'s namespace, replacing leftovers of a crashed run. */
     public static FlowSteering start(NamespaceShell shell, SteeringConfig config) throws IOException {
-        FlowSteering steering = new FlowSteering(shell, config, InterfaceMac.in(shell.netns()));
+        Nftables nft = Nftables.open(shell.netns());
+        FlowSteering steering;
+        try {
+            steering = new FlowSteering(shell, nft, config, InterfaceMac.in(shell.netns()));
+        } catch (IOException | RuntimeException e) {
+            nft.close();
+            throw e;
+        }
         try {
             steering.removeAll(); // a previous daemon that died may have left them; its copies died with it
-            shell.nft(steering.baseTables());
+            nft.apply("create the steering tables", steering.baseTables());
             steering.addRules();
         } catch (IOException | RuntimeException e) {
             try {
                 steering.removeAll(); // whatever part of the setup was made
                 steering.macs.close();
+                nft.close();
             } catch (IOException | RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -108,7 +121,7 @@ public final class FlowSteering implements Closeable {
             }
         }
         appendElements(script, "add", bridge, fresh);
-        shell.nft(script.toString());
+        nft.apply("steer " + Nftables.describe(fresh) + " on " + bridge, script.toString());
         steered.addAll(fresh);
         log.debug("event=steered netns={} bridge={} mac={} flows={}", shell, bridge, mac, fresh.size());
     }
@@ -128,7 +141,7 @@ public final class FlowSteering implements Closeable {
         }
         StringBuilder script = new StringBuilder();
         appendElements(script, "delete", bridge, present);
-        shell.nft(script.toString());
+        nft.apply("unsteer " + Nftables.describe(present) + " on " + bridge, script.toString());
         steered.removeAll(present);
         log.debug("event=unsteered netns={} bridge={} flows={}", shell, bridge, present.size());
     }
@@ -151,14 +164,18 @@ public final class FlowSteering implements Closeable {
         }
         closed = true;
         macs.close();
-        removeAll();
+        try {
+            removeAll();
+        } finally {
+            nft.close();
+        }
         steeredByBridge.clear();
         log.info("event=steering_stopped netns={}", shell);
     }
 
     private void removeAll() throws IOException {
         // "add" then "delete" in one transaction removes a table whether or not it existed.
-        shell.nft("add table bridge " + TABLE + "\ndelete table bridge " + TABLE + "\n"
+        nft.apply("remove the steering tables", "add table bridge " + TABLE + "\ndelete table bridge " + TABLE + "\n"
                 + "add table inet " + TABLE + "\ndelete table inet " + TABLE + "\n");
         for (String family : List.of("-4", "-6")) {
             String rules = shell.ip(family, "rule", "show", "priority", config.rulePriority().toString());

@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs {@code nft} and {@code ip} inside one network namespace. With a namespace file the command
+ * Runs {@code ip} (and other commands) inside one network namespace; nft scripts go through
+ * {@link org.tcpferry.nft.Nftables} instead. With a namespace file the command
  * runs under {@code nsenter --net=FILE}, which enters only the network namespace (unlike
  * {@code ip netns exec}, which also remounts /sys); without one it runs in the daemon's namespace.
  */
@@ -64,11 +65,6 @@ public final class NamespaceShell {
                     + (stdin == null ? "" : "\ninput was:\n" + abbreviate(stdin)));
         }
         return stdout.toString(StandardCharsets.UTF_8);
-    }
-
-    /** {@code nft -f -} of {@code script}: nft applies a file as one transaction, all or nothing. */
-    public void nft(String script) throws IOException {
-        run(List.of("nft", "-f", "-"), script);
     }
 
     public String ip(String... args) throws IOException {

@@ -12,14 +12,22 @@ import org.slf4j.LoggerFactory;
 import org.tcpferry.protocol.FlowKey;
 
 /**
- * Group commit for {@link FlowSteering}: each nft process costs 5-35 ms (kernel-notes item 12),
- * so steer and unsteer requests that arrive while one batch runs are merged into the next. A
- * handoff of 1000 connections then costs a few nft runs, not 1000, while each request still
- * completes only once its own flow is (un)steered. Requests keep their order: consecutive
- * requests of the same kind and bridge are merged, nothing is reordered.
+ * Group commit for {@link FlowSteering}: each nftables transaction costs a parse, a cache check
+ * and a netlink round trip (and was an nft process of 5-35 ms before the context became
+ * long-lived, kernel-notes item 12), so steer and unsteer requests that arrive while one batch
+ * runs are merged into the next. A handoff of 1000 connections then costs a few transactions, not
+ * 1000, while each request still completes only once its own flow is (un)steered. Requests keep
+ * their order: consecutive requests of the same kind and bridge are merged, nothing is reordered.
+ *
+ * <p>A transaction takes at most {@value #MAX_FLOWS} flows: the first flows of a large release
+ * are unsteered, dumped and given back while the next are still being unsteered, instead of every
+ * peer waiting from one large unsteer until the last copy is dumped (the peer is stalled from its
+ * flow's unsteer until the guest unblocks it).
  */
 public final class SteeringBatcher implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(SteeringBatcher.class);
+    /** Flows per nftables transaction: about 1-2 ms of nft work each here. */
+    static final int MAX_FLOWS = 128;
 
     private final FlowSteering steering;
     private final BlockingQueue<Request> pending = new LinkedBlockingQueue<>();
@@ -74,7 +82,8 @@ public final class SteeringBatcher implements Closeable {
                 int j = i;
                 Request head = batch.get(i);
                 List<FlowKey> flows = new ArrayList<>();
-                while (j < batch.size() && batch.get(j).steer == head.steer && batch.get(j).bridge.equals(head.bridge)) {
+                while (j < batch.size() && batch.get(j).steer == head.steer && batch.get(j).bridge.equals(head.bridge)
+                        && (j == i || flows.size() + batch.get(j).flows.size() <= MAX_FLOWS)) {
                     flows.addAll(batch.get(j).flows);
                     j++;
                 }
