@@ -75,7 +75,17 @@ final class Relay {
             return;
         }
         if (request instanceof ReleaseRequest release && reply instanceof ReleaseGranted) {
+            if (!requester.isActive()) {
+                // The agent's channel closed while the holder was still dumping: nobody can confirm.
+                log.warn("event=relay_abort holder={} flow={} why=\"agent channel closed before the grant arrived\"",
+                        holder, release.flow());
+                forward(holder, new ReleaseAbort(release.flow(), release.token()), null);
+                return;
+            }
             unconfirmed.computeIfAbsent(requester, c -> ConcurrentHashMap.newKeySet()).add(new Granted(holder, release));
+            if (!requester.isActive()) {
+                requesterGone(requester); // it closed between the check above and the add
+            }
         } else if (request instanceof ReleaseConfirm || request instanceof ReleaseAbort) {
             Set<Granted> granted = unconfirmed.get(requester);
             if (granted != null) {
