@@ -58,14 +58,31 @@ public final class HostPair implements AutoCloseable {
      */
     public static HostPair start(StandardTopology net, Path dir, String domain, String uuid, Path agentSocket)
             throws IOException {
+        return start(net, dir, domain, uuid, agentSocket, node -> PLAINTEXT);
+    }
+
+    /**
+     * As {@link #start(StandardTopology, Path, String, String, Path)}, with each host's peer
+     * endpoint and its links to the other set up by {@code tls} (given the node name): mutual TLS.
+     */
+    public static HostPair start(StandardTopology net, Path dir, String domain, String uuid, Path agentSocket,
+            java.util.function.Function<String, PeerConfig> tls) throws IOException {
         int peerPortA = freePort();
         int peerPortB = freePort();
         Files.createSymbolicLink(dir.resolve(HOSTA_CHANNEL), agentSocket);
         DomainConfig onA = domain(domain, uuid, net.hostA().file(), dir.resolve(HOSTA_CHANNEL));
         DomainConfig onB = domain(domain, uuid, net.hostB().file(), dir.resolve(HOSTB_CHANNEL));
-        HostConfig configA = config(HOSTA, dir.resolve("a"), onA, peerPortA, HOSTB, peerPortB);
-        HostConfig configB = config(HOSTB, dir.resolve("b"), onB, peerPortB, HOSTA, peerPortA);
+        HostConfig configA = config(HOSTA, dir.resolve("a"), onA, listen(tls.apply(HOSTA), peerPortA), HOSTB, peerPortB);
+        HostConfig configB = config(HOSTB, dir.resolve("b"), onB, listen(tls.apply(HOSTB), peerPortB), HOSTA, peerPortA);
         return new HostPair(net, dir, agentSocket, domain, configA, configB, HostManager.start(configA));
+    }
+
+    /** Plaintext peer endpoints (both hosts are on this machine's loopback). */
+    private static final PeerConfig PLAINTEXT = new PeerConfig("", null, null, null, true);
+
+    /** {@code peer} listening on loopback at {@code port}. */
+    private static PeerConfig listen(PeerConfig peer, int port) {
+        return new PeerConfig("127.0.0.1:" + port, peer.cert(), peer.key(), peer.trust(), peer.insecure());
     }
 
     private static DomainConfig domain(String name, String uuid, Path netns, Path channel) {
@@ -74,12 +91,11 @@ public final class HostPair implements AutoCloseable {
                 List.of(StandardTopology.GUEST_MAC));
     }
 
-    private static HostConfig config(String node, Path dir, DomainConfig domain, int peerPort, String otherNode,
+    private static HostConfig config(String node, Path dir, DomainConfig domain, PeerConfig peer, String otherNode,
             int otherPort) throws IOException {
         Files.createDirectories(dir);
         QuotaConfig q = QuotaConfig.defaults();
-        return new HostConfig(node, dir.resolve("control.sock").toString(),
-                new PeerConfig("127.0.0.1:" + peerPort, null, null, null, true), dir.resolve("host.secret").toString(),
+        return new HostConfig(node, dir.resolve("control.sock").toString(), peer, dir.resolve("host.secret").toString(),
                 new QuotaConfig(q.connectionSpoolBytes(), q.domainSpoolBytes(), q.memoryPerConnectionBytes(),
                         dir.resolve("spool").toString()), null, "127.0.0.1:0", List.of(domain), null,
                 List.of(new PeerAddress(otherNode, "127.0.0.1:" + otherPort)));

@@ -29,6 +29,7 @@ import org.tcpferry.agent.core.Carried;
 import org.tcpferry.agent.core.Phase;
 import org.tcpferry.host.HostManager;
 import org.tcpferry.host.config.HostConfig;
+import org.tcpferry.host.config.PeerConfig;
 import org.tcpferry.host.net.Envelope;
 import org.tcpferry.protocol.ControlCommand;
 import org.tcpferry.protocol.ControlReply;
@@ -89,11 +90,19 @@ final class AgentBed implements AutoCloseable {
      *     process of its own ({@link #agentProcess}), as in a guest
      */
     static AgentBed create(String purpose, boolean inProcess) throws Exception {
+        return create(purpose, inProcess, null);
+    }
+
+    /** @param tls the peer endpoints' settings per node name (mutual TLS); null for plaintext */
+    static AgentBed create(String purpose, boolean inProcess, java.util.function.Function<String, PeerConfig> tls)
+            throws Exception {
         StandardTopology net = StandardTopology.create(purpose);
         Path dir = Files.createTempDirectory("tcpferry-agent-test");
         HostPair hosts = null;
         try {
-            hosts = HostPair.start(net, dir, DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001", dir.resolve(AGENT_SOCKET));
+            String uuid = "6f1e1f1a-0000-4000-8000-00000000a001";
+            hosts = tls == null ? HostPair.start(net, dir, DOMAIN, uuid, dir.resolve(AGENT_SOCKET))
+                    : HostPair.start(net, dir, DOMAIN, uuid, dir.resolve(AGENT_SOCKET), tls);
             AgentBed bed = new AgentBed(net, dir, hosts);
             if (inProcess) {
                 bed.agent = Agent.start(bed.agentConfig());

@@ -11,10 +11,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -24,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.tcpferry.host.HostManager;
 import org.tcpferry.host.config.HostConfig;
 import org.tcpferry.host.config.PeerConfig;
+import org.tcpferry.testsupport.TestCertificates;
 import org.tcpferry.protocol.Frame;
 import org.tcpferry.protocol.FrameStreams;
 import org.tcpferry.protocol.Hello;
@@ -45,11 +44,8 @@ class PeerEndpointTest {
     @BeforeEach
     void certificatesAndHost() throws Exception {
         dir = Files.createTempDirectory("tcpferry-tls");
-        ca("ca");
-        ca("rogue-ca");
-        leaf("server", "ca");
-        leaf("client", "ca");
-        leaf("rogue", "rogue-ca");
+        new TestCertificates(dir).ca("ca").ca("rogue-ca").leaf("server", "ca").leaf("client", "ca")
+                .leaf("rogue", "rogue-ca");
         HostConfig config = new HostConfig("tls-host", "", new PeerConfig("127.0.0.1:0", file("server.pem"),
                 file("server.key"), file("ca.pem"), false), dir.resolve("secret").toString(), null, null, "", List.of());
         host = HostManager.start(config);
@@ -115,29 +111,6 @@ class PeerEndpointTest {
             throw new IOException("closed by the host");
         }
         return MessageCodec.decode(frame);
-    }
-
-    private void ca(String name) throws Exception {
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                "-subj", "/CN=" + name, "-keyout", file(name + ".key"), "-out", file(name + ".pem"));
-    }
-
-    private void leaf(String name, String ca) throws Exception {
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
-                "-keyout", file(name + ".key"), "-out", file(name + ".csr"));
-        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=IP:127.0.0.1\n");
-        openssl("x509", "-req", "-in", file(name + ".csr"), "-CA", file(ca + ".pem"), "-CAkey", file(ca + ".key"),
-                "-CAcreateserial", "-days", "2", "-extfile", file(name + ".ext"), "-out", file(name + ".pem"));
-    }
-
-    private void openssl(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add("openssl");
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("openssl %s: %s", String.join(" ", args), output).isZero();
     }
 
     private String file(String name) {
