@@ -15,6 +15,8 @@ import java.util.List;
  * @param metricsListen {@code host:port} of the Prometheus text endpoint, empty to disable
  * @param domains the guests this host holds connections for
  * @param libvirt discovery of domains and lifecycle events from libvirt; off by default
+ * @param fdKeeperSocket where the fd keeper listens, which keeps held copies alive across a restart
+ *     of the host manager (started by the host manager if none listens); empty to run without
  */
 public record HostConfig(
         String node,
@@ -25,10 +27,12 @@ public record HostConfig(
         SteeringConfig steering,
         String metricsListen,
         List<DomainConfig> domains,
-        LibvirtConfig libvirt) {
+        LibvirtConfig libvirt,
+        String fdKeeperSocket) {
 
     public static final String DEFAULT_CONTROL_SOCKET = "/run/tcpferry/control.sock";
     public static final String DEFAULT_SECRET_FILE = "/etc/tcpferry/host.secret";
+    public static final String DEFAULT_FD_KEEPER_SOCKET = "/run/tcpferry/fd-keeper.sock";
 
     public HostConfig {
         node = node == null || node.isBlank() ? defaultNodeName() : node;
@@ -40,6 +44,7 @@ public record HostConfig(
         metricsListen = metricsListen == null ? "" : metricsListen;
         domains = domains == null ? List.of() : List.copyOf(domains);
         libvirt = libvirt == null ? LibvirtConfig.off() : libvirt;
+        fdKeeperSocket = fdKeeperSocket == null ? DEFAULT_FD_KEEPER_SOCKET : fdKeeperSocket;
         long distinct = domains.stream().map(DomainConfig::name).distinct().count();
         if (distinct != domains.size()) {
             throw new IllegalArgumentException("two domains have the same name");
@@ -49,12 +54,19 @@ public record HostConfig(
     /** Without libvirt integration (the form before it existed; tests and benchmarks use it). */
     public HostConfig(String node, String controlSocket, PeerConfig peer, String secretFile, QuotaConfig quotas,
             SteeringConfig steering, String metricsListen, List<DomainConfig> domains) {
-        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, null);
+        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, null, "");
+    }
+
+    /** Without an fd keeper: held connections die with the host manager (in-process tests). */
+    public HostConfig(String node, String controlSocket, PeerConfig peer, String secretFile, QuotaConfig quotas,
+            SteeringConfig steering, String metricsListen, List<DomainConfig> domains, LibvirtConfig libvirt) {
+        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt, "");
     }
 
     /** This configuration with {@code domains} instead of its own (discovery adds libvirt's). */
     public HostConfig withDomains(List<DomainConfig> domains) {
-        return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt);
+        return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt,
+                fdKeeperSocket);
     }
 
     /** The domain called {@code name}, or null. */

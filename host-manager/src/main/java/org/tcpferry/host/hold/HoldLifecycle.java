@@ -174,7 +174,7 @@ public final class HoldLifecycle {
                 });
     }
 
-    private static void giveUp(DomainHolds domain, HeldConnection held, String why) {
+    static void giveUp(DomainHolds domain, HeldConnection held, String why) {
         CopyLoop loop = domain.runtime().loop();
         domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
                 .handle((v, unsteerError) -> loop.submit(() -> {

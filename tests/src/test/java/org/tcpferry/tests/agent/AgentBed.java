@@ -53,14 +53,17 @@ import org.tcpferry.sys.SockOpt;
  * in the guest namespace, each connection echoed to a {@link PeerEcho} in the peer namespace.
  * Closing removes everything (processes by the rig, namespaces, host A's tables, the temp dir).
  */
-final class AgentBed implements AutoCloseable {
-    static final String DOMAIN = "vm1";
+public final class AgentBed implements AutoCloseable {
+    public static final String DOMAIN = "vm1";
 
     final StandardTopology net;
     final Path dir;
     final HostConfig hostConfig;
     HostManager hostA;
+    /** Host A as a process ({@link #create(String, boolean, boolean)}), instead of {@link #hostA}. */
+    HostdProcess hostd;
     Agent agent;
+    private boolean reclaimOnReconnect = true;
     /** Ids for orders sent straight down host A's channel, far above the host's own odd ids. */
     private final AtomicInteger orderIds = new AtomicInteger(0x40000001);
     private final List<App> apps = new ArrayList<>();
@@ -82,6 +85,20 @@ final class AgentBed implements AutoCloseable {
      *     process of its own ({@link #agentProcess}), as in a guest
      */
     static AgentBed create(String purpose, boolean inProcess) throws Exception {
+        return create(purpose, inProcess, false);
+    }
+
+    /**
+     * @param hostdProcess host A runs as {@code bin/tcpferry hostd}, a process of its own with an
+     *     fd keeper ({@link #hostd}), so that it can be killed with SIGKILL and started again
+     */
+    public static AgentBed create(String purpose, boolean inProcess, boolean hostdProcess) throws Exception {
+        return create(purpose, inProcess, hostdProcess, true);
+    }
+
+    /** @param reclaimOnReconnect whether the agent takes its connections back as soon as a host connects */
+    public static AgentBed create(String purpose, boolean inProcess, boolean hostdProcess, boolean reclaimOnReconnect)
+            throws Exception {
         StandardTopology net = StandardTopology.create(purpose);
         Path dir = Files.createTempDirectory("tcpferry-agent-test");
         try {
@@ -93,13 +110,23 @@ final class AgentBed implements AutoCloseable {
                             List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"),
                             net.hostA().file().toString(), StandardTopology.HOST_BRIDGE,
                             dir.resolve("agent.sock").toString(), "connect")));
+            if (hostdProcess) {
+                config = new HostConfig(config.node(), config.controlSocket(), config.peer(), config.secretFile(),
+                        config.quotas(), config.steering(), "", config.domains(), null,
+                        dir.resolve("keeper").resolve("fd-keeper.sock").toString());
+            }
             AgentBed bed = new AgentBed(net, dir, config);
+            bed.reclaimOnReconnect = reclaimOnReconnect;
             if (inProcess) {
                 bed.agent = Agent.start(bed.agentConfig());
             } else {
                 bed.spawnAgent();
             }
-            bed.hostA = HostManager.start(config);
+            if (hostdProcess) {
+                bed.hostd = HostdProcess.start(config, dir);
+            } else {
+                bed.hostA = HostManager.start(config);
+            }
             bed.awaitConnected();
             return bed;
         } catch (Exception | Error e) {
@@ -111,7 +138,7 @@ final class AgentBed implements AutoCloseable {
 
     AgentConfig agentConfig() {
         return new AgentConfig("unix:" + dir.resolve("agent.sock"), dir.resolve("journal"), "guest-test", "",
-                net.guest().file(), true);
+                net.guest().file(), reclaimOnReconnect);
     }
 
     /** Starts a fresh agent on the same journal and channel, as after a restart. */
@@ -121,9 +148,30 @@ final class AgentBed implements AutoCloseable {
         awaitConnected();
     }
 
-    void awaitConnected() throws Exception {
+    public void awaitConnected() throws Exception {
+        if (hostd != null) {
+            // The process's channel is not visible from here: the in-process agent's session is.
+            await(() -> agent != null && agent.session() != null, 30_000, "host A (process) connected to the agent");
+            return;
+        }
         await(() -> (agent == null || agent.session() != null) && hostA.endpoints().guestChannel(DOMAIN) != null, 20_000,
                 "host A connected to the agent");
+    }
+
+    public HostdProcess hostd() {
+        return hostd;
+    }
+
+    public Agent agent() {
+        return agent;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public StandardTopology net() {
+        return net;
     }
 
     /** The agent as a process: {@code bin/tcpferry-agent run} with this bed's channel and journal. */
@@ -144,7 +192,14 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** The connections host A holds for the domain now. */
-    int heldByHostA() {
+    public int heldByHostA() {
+        if (hostd != null) {
+            try {
+                return hostd.status().path("domains").get(0).path("connections").size();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         return hostA.status().path("domains").get(0).path("connections").size();
     }
 
@@ -158,7 +213,7 @@ final class AgentBed implements AutoCloseable {
      * Runs a verb on host A's control socket, as {@code tcpferry handoff|reclaim domain=vm1} does,
      * and returns its reply once the agent has answered the order.
      */
-    ControlReply control(String verb) throws Exception {
+    public ControlReply control(String verb) throws Exception {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(hostConfig.controlSocket()))) {
             OutputStream out = Channels.newOutputStream(ch);
             InputStream in = Channels.newInputStream(ch);
@@ -182,7 +237,7 @@ final class AgentBed implements AutoCloseable {
                 timeoutMillis, count + " connections " + phase + " (now " + phases() + ")");
     }
 
-    void awaitAllBack(int reports, long timeoutMillis) throws Exception {
+    public void awaitAllBack(int reports, long timeoutMillis) throws Exception {
         await(() -> agent.connections().isEmpty() && agent.reports().size() >= reports, timeoutMillis,
                 "all connections back (now " + phases() + ", " + agent.reports().size() + " reports)");
     }
@@ -196,7 +251,7 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** A guest application with {@code count} connections to the peer ({@code client}) or from it ({@code server}). */
-    App app(String mode, String peerIp, int port, int count, PeerSetup peer) throws Exception {
+    public App app(String mode, String peerIp, int port, int count, PeerSetup peer) throws Exception {
         boolean v4 = InetAddress.getByName(peerIp) instanceof java.net.Inet4Address;
         return app(mode, peerIp, v4 ? StandardTopology.GUEST_V4 : StandardTopology.GUEST_V6, port, count, peer);
     }
@@ -253,7 +308,7 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** How the peer's sockets are tuned and driven. */
-    interface PeerSetup {
+    public interface PeerSetup {
         void tune(NativeSocket s) throws IOException;
 
         PeerEcho start(NativeSocket s, long seed) throws Exception;
@@ -282,7 +337,7 @@ final class AgentBed implements AutoCloseable {
         };
     }
 
-    static PeerSetup impatientStreaming(int chunk, long pauseMillis) {
+    public static PeerSetup impatientStreaming(int chunk, long pauseMillis) {
         return new PeerSetup() {
             @Override
             public void tune(NativeSocket s) throws IOException {
@@ -297,11 +352,11 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** A guest application process and its peers. */
-    static final class App {
+    public static final class App {
         final Process process;
         final List<PeerEcho> peers = new ArrayList<>();
         final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Map<String, String> socketsBefore;
+        public Map<String, String> socketsBefore;
 
         App(Process process) {
             this.process = process;
@@ -337,7 +392,7 @@ final class AgentBed implements AutoCloseable {
         }
 
         /** fd number to link target ({@code socket:[inode]}) for every socket the app holds. */
-        Map<String, String> sockets() throws IOException {
+        public Map<String, String> sockets() throws IOException {
             Map<String, String> out = new TreeMap<>();
             try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
                 for (Path fd : fds.toList()) {
@@ -355,7 +410,7 @@ final class AgentBed implements AutoCloseable {
         }
 
         /** Finishes every peer (FIN after its stream), checks each echo, waits for the app to print DONE. */
-        List<String> finish(long timeoutMillis) throws Exception {
+        public List<String> finish(long timeoutMillis) throws Exception {
             List<String> digests = new ArrayList<>();
             for (PeerEcho p : peers) {
                 digests.add(p.finish(timeoutMillis));
@@ -368,7 +423,7 @@ final class AgentBed implements AutoCloseable {
         }
     }
 
-    static void await(BooleanSupplier condition, long timeoutMillis, String what) throws Exception {
+    public static void await(BooleanSupplier condition, long timeoutMillis, String what) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
@@ -378,7 +433,7 @@ final class AgentBed implements AutoCloseable {
         }
     }
 
-    Namespace guest() {
+    public Namespace guest() {
         return net.guest();
     }
 
@@ -388,6 +443,9 @@ final class AgentBed implements AutoCloseable {
         try {
             if (agent != null) {
                 agent.close();
+            }
+            if (hostd != null) {
+                hostd.close();
             }
             if (agentProcess != null && agentProcess.isAlive()) {
                 agentProcess.destroy(); // SIGTERM: the agent's shutdown hook stops it

@@ -232,19 +232,7 @@ final class HostTestBed implements AutoCloseable {
         }
         host.close();
         host = null;
-        String tables = topology.hostA().exec("nft", "list", "tables").stdout();
-        assertThat(tables).as("nft tables left in host A").doesNotContain("tcpferry");
-        String rules = topology.hostA().exec("ip", "rule", "show").stdout()
-                + topology.hostA().exec("ip", "-6", "rule", "show").stdout();
-        assertThat(rules).as("ip rules left in host A").doesNotContain("fwmark");
-        String routes = topology.hostA().exec("ip", "route", "show", "table", "all").stdout()
-                + topology.hostA().exec("ip", "-6", "route", "show", "table", "all").stdout();
-        assertThat(routes).as("routes left in host A's table 7466").doesNotContain("table 7466");
-        String sockets = topology.hostA().exec("ss", "-tanH").stdout();
-        assertThat(sockets.strip()).as("copy sockets left in host A").isEmpty();
-        try (Stream<Path> spool = Files.exists(dir.resolve("spool")) ? Files.list(dir.resolve("spool")) : Stream.empty()) {
-            assertThat(spool.toList()).as("spool files left").isEmpty();
-        }
+        HostLeftovers.assertNone(topology.hostA(), dir.resolve("spool"));
     }
 
     @Override
