@@ -178,6 +178,9 @@ public final class HeldConnection {
         // its user timeout. The kernel doubles the value; memory is only used as data waits.
         copy.setInt(SockOpt.SO_RCVBUFFORCE, RESTART_RECEIVE_BUFFER / 2);
         keepCopy();
+        if (!accepted) {
+            CrashPoint.AFTER_RESTORE.reached();
+        }
         log.info("event=copy_restored domain={} flow={} state={} micros={}", domain, flow, state,
                 (System.nanoTime() - start) / 1000);
     }
@@ -288,6 +291,7 @@ public final class HeldConnection {
         }
         dumped = TcpRepair.dump(copy);
         closeCopy();
+        CrashPoint.AFTER_RELEASE_DUMP.reached();
         byte[] spooled = spool.readAll();
         byte[] kernel = dumped.received();
         byte[] all = new byte[spooled.length + kernel.length];
@@ -337,6 +341,9 @@ public final class HeldConnection {
             return; // a shutdown may race a failure's cleanup; the quota must be given back once
         }
         discarded = true;
+        if (state == HoldState.RELEASING) {
+            CrashPoint.BEFORE_CONFIRM_DISCARD.reached();
+        }
         keeper.drop(flow);
         try {
             closeCopy();

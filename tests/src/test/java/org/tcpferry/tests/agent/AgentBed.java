@@ -324,7 +324,7 @@ public final class AgentBed implements AutoCloseable {
     }
 
     /** A peer with default timeouts (minutes), streaming {@code chunk} bytes every {@code pauseMillis}. */
-    static PeerSetup patientStreaming(int chunk, long pauseMillis) {
+    public static PeerSetup patientStreaming(int chunk, long pauseMillis) {
         return new PeerSetup() {
             @Override
             public void tune(NativeSocket s) {

@@ -54,10 +54,17 @@ public final class HostdProcess implements AutoCloseable {
 
     /** Starts the daemon (again) and waits until its control socket answers. */
     public void start() throws Exception {
+        start(Map.of());
+    }
+
+    /** As {@link #start()}, with {@code environment} added (e.g. TCPFERRY_CRASH_AT). */
+    public void start(Map<String, String> environment) throws Exception {
         Path script = Path.of("..", "bin", "tcpferry").toAbsolutePath().normalize();
         Files.deleteIfExists(Path.of(config.controlSocket()));
-        process = new ProcessBuilder(script.toString(), "hostd", "--config", configFile.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(script.toString(), "hostd", "--config", configFile.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(environment);
+        process = builder.start();
         long deadline = System.currentTimeMillis() + 60_000;
         while (true) {
             if (!process.isAlive()) {
@@ -91,6 +98,13 @@ public final class HostdProcess implements AutoCloseable {
             throw new AssertionError("hostd did not stop within 60 s of SIGTERM: " + tail());
         }
         return process.exitValue();
+    }
+
+    /** Waits for the daemon to die (a crash point it was started with). */
+    public void awaitDeath(long timeoutMillis) throws InterruptedException {
+        if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("hostd did not die within " + timeoutMillis + " ms: " + tail());
+        }
     }
 
     public long pid() {

@@ -64,7 +64,8 @@ final class HostTestBed implements AutoCloseable {
         try {
             dir = Files.createTempDirectory("tcpferry-host-test");
             QuotaConfig withDir = new QuotaConfig(quotas.connectionSpoolBytes(), quotas.domainSpoolBytes(),
-                    quotas.memoryPerConnectionBytes(), dir.resolve("spool").toString(), quotas.holdSeconds());
+                    quotas.memoryPerConnectionBytes(), dir.resolve("spool").toString(), quotas.holdSeconds(),
+                    quotas.handoffsPerSecond(), quotas.handoffBurst(), quotas.concurrentHandoffs());
             HostConfig config = new HostConfig("hostA-test", dir.resolve("control.sock").toString(), PeerConfig.disabled(),
                     dir.resolve("host.secret").toString(), withDir, null, "127.0.0.1:0",
                     List.of(new DomainConfig(DOMAIN, UUID_TEXT,
