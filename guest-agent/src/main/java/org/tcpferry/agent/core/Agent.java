@@ -92,6 +92,7 @@ public final class Agent implements Closeable {
     private final List<CarriedReport> reports = new CopyOnWriteArrayList<>();
     private final Thread channelThread;
     private volatile CrashPoint crashAt = CrashPoint.NONE;
+    private volatile boolean killAtCrash;
     private volatile boolean dead;
     /** The configured domain, or the one the host named in its Hello. */
     private volatile String domain;
@@ -139,6 +140,12 @@ public final class Agent implements Closeable {
     /** For recovery tests: stop dead at {@code point}, as a kill -9 would. */
     public void simulateCrashAt(CrashPoint point) {
         this.crashAt = point;
+    }
+
+    /** For tests of a real agent process: at {@code point} the process kills itself with SIGKILL. */
+    public void killAt(CrashPoint point) {
+        this.crashAt = point;
+        this.killAtCrash = true;
     }
 
     /** True once a simulated crash happened: the agent does nothing more. */
@@ -702,6 +709,16 @@ public final class Agent implements Closeable {
     }
 
     private void crashIf(CrashPoint point) {
+        if (crashAt == point && killAtCrash) {
+            long pid = ProcessHandle.current().pid();
+            log.warn("event=crash_point point={} pid={}", point, pid);
+            try {
+                new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+                Thread.sleep(60_000); // the signal is on its way
+            } catch (IOException | InterruptedException e) {
+                Runtime.getRuntime().halt(137);
+            }
+        }
         if (crashAt == point) {
             dead = true;
             try {

@@ -177,12 +177,36 @@ public final class AgentBed implements AutoCloseable {
     /** The agent as a process: {@code bin/tcpferry-agent run} with this bed's channel and journal. */
     Process agentProcess;
 
-    void spawnAgent() throws IOException {
+    public void spawnAgent() throws IOException {
+        spawnAgent(Map.of());
+    }
+
+    /** As {@link #spawnAgent()}, with {@code environment} added (e.g. TCPFERRY_AGENT_CRASH_AT); output appended. */
+    public void spawnAgent(Map<String, String> environment) throws IOException {
         Path script = Path.of("..", "bin", "tcpferry-agent").toAbsolutePath().normalize();
-        agentProcess = new ProcessBuilder(script.toString(), "run", "--channel", "unix:" + dir.resolve("agent.sock"),
+        ProcessBuilder builder = new ProcessBuilder(script.toString(), "run", "--channel", "unix:" + dir.resolve("agent.sock"),
                 "--journal", dir.resolve("journal").toString(), "--node", "guest-process",
                 "--netns", net.guest().file().toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
+        builder.environment().putAll(environment);
+        agentProcess = builder.start();
+    }
+
+    /** The agent process stops (SIGTERM) and a new one starts with {@code environment}. */
+    public void respawnAgent(Map<String, String> environment) throws Exception {
+        agentProcess.destroy();
+        if (!agentProcess.waitFor(20, TimeUnit.SECONDS)) {
+            throw new AssertionError("the agent process did not stop on SIGTERM");
+        }
+        spawnAgent(environment);
+        awaitConnected();
+    }
+
+    /** Waits for the agent process to die (a crash point it was started with). */
+    public void awaitAgentDeath(long timeoutMillis) throws InterruptedException {
+        if (!agentProcess.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the agent process did not die within " + timeoutMillis + " ms");
+        }
     }
 
     /** kill -9 of the agent process. */
