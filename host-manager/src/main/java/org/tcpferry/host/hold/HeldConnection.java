@@ -245,7 +245,7 @@ public final class HeldConnection {
                     break;
                 }
                 spool.append(buffer, 0, n);
-                consume(n);
+                consume(buffer, n);
                 quota.take(n);
                 bytesFromPeer += n;
                 total += n;
@@ -269,12 +269,11 @@ public final class HeldConnection {
         }
     }
 
-    /** Drops {@code n} bytes that are already spooled from the copy's receive queue. */
-    private void consume(int n) throws SyscallException {
-        byte[] sink = new byte[Math.min(n, 64 * 1024)];
-        int left = n;
-        while (left > 0) {
-            left -= copy.recv(sink, Math.min(left, sink.length), LibC.MSG_DONTWAIT);
+    /** Takes the {@code n} bytes just peeked and spooled out of the copy's receive queue (into {@code buffer} again). */
+    private void consume(byte[] buffer, int n) throws SyscallException {
+        int taken = copy.recv(buffer, n, LibC.MSG_DONTWAIT);
+        if (taken != n) {
+            throw new IllegalStateException("peeked " + n + " bytes of " + flow + " but could take only " + taken);
         }
     }
 

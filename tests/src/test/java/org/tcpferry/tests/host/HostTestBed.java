@@ -36,6 +36,11 @@ import org.tcpferry.sys.SockOpt;
 final class HostTestBed implements AutoCloseable {
     static final String DOMAIN = "vm1";
     static final String UUID_TEXT = "6f1e1f1a-0000-4000-8000-00000000f001";
+    /**
+     * {@code -Dtcpferry.test.fdKeeper=true}: the host manager runs with an fd keeper, as it does by
+     * default in production, so that every hold path is also exercised with its copies kept.
+     */
+    static final boolean WITH_FD_KEEPER = Boolean.getBoolean("tcpferry.test.fdKeeper");
 
     private final StandardTopology topology;
     private final Path dir;
@@ -71,6 +76,11 @@ final class HostTestBed implements AutoCloseable {
                     List.of(new DomainConfig(DOMAIN, UUID_TEXT,
                             List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"),
                             topology.hostA().file().toString(), StandardTopology.HOST_BRIDGE, channel, channelMode)));
+            if (WITH_FD_KEEPER) {
+                config = new HostConfig(config.node(), config.controlSocket(), config.peer(), config.secretFile(),
+                        config.quotas(), config.steering(), config.metricsListen(), config.domains(), null,
+                        dir.resolve("keeper").resolve("fd-keeper.sock").toString());
+            }
             HostTestBed bed = new HostTestBed(topology, dir, config);
             bed.host = HostManager.start(config);
             return bed;
@@ -227,13 +237,20 @@ final class HostTestBed implements AutoCloseable {
     }
 
     /** Stops the host manager and checks that host A holds nothing of it any more. */
-    void stopHostAndCheckClean() throws IOException {
+    void stopHostAndCheckClean() throws IOException, InterruptedException {
         if (host == null) {
             return;
         }
         host.close();
         host = null;
         HostLeftovers.assertNone(topology.hostA(), dir.resolve("spool"));
+        if (WITH_FD_KEEPER) {
+            Path pidFile = org.tcpferry.host.keeper.FdKeeper.pidFile(Path.of(config.fdKeeperSocket()));
+            for (int i = 0; i < 100 && Files.exists(pidFile); i++) {
+                Thread.sleep(100); // it exits once the host manager that dropped everything is gone
+            }
+            assertThat(pidFile).as("the fd keeper still runs").doesNotExist();
+        }
     }
 
     @Override
