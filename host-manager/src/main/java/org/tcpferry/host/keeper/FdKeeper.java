@@ -106,7 +106,6 @@ public final class FdKeeper {
                     if (old != null) {
                         Fds.close(old.fd, "kept copy of " + request.key());
                     }
-                    client.send(KeeperWire.of(KeeperWire.OK).encode());
                 }
                 case KeeperWire.DROP -> {
                     Kept old = kept.remove(request.key());

@@ -18,8 +18,8 @@ import org.tcpferry.sys.SyscallException;
 
 /**
  * The host manager's side of its {@link FdKeeper}: sends each copy's descriptor and record there,
- * and at start takes back what a host manager before it left. Every call waits for the keeper's
- * answer, so that a DROP is done before the copy's last close (which decides what the peer sees).
+ * and at start takes back what a host manager before it left. A DROP waits for the keeper's
+ * answer, so that it is done before the copy's last close (which decides what the peer sees).
  * Thread-safe; the copy loops of all namespaces share it.
  */
 public final class KeeperClient implements CopyKeeper, Closeable {
@@ -111,10 +111,19 @@ public final class KeeperClient implements CopyKeeper, Closeable {
         }
     }
 
+    /**
+     * Not answered: once sendmsg returns, the message and its descriptor sit in the keeper's
+     * receive queue, which outlives this process, and the keeper handles messages in order, so a
+     * later DROP (which is answered) finds it done. Not waiting keeps a cross-process round trip
+     * off every restore.
+     */
     @Override
     public synchronized void keep(FlowKey flow, KeptCopy record, int copyFd) {
         try {
-            ask(new KeeperWire(KeeperWire.KEEP, flow.toString(), JSON.writeValueAsBytes(record)), copyFd);
+            if (broken) {
+                throw new IOException("connection to the fd keeper was lost before");
+            }
+            channel.send(new KeeperWire(KeeperWire.KEEP, flow.toString(), JSON.writeValueAsBytes(record)).encode(), copyFd);
         } catch (IOException | RuntimeException e) {
             lost("keep " + flow, e);
         }
@@ -129,11 +138,11 @@ public final class KeeperClient implements CopyKeeper, Closeable {
         }
     }
 
-    private void ask(KeeperWire request, int... fds) throws IOException {
+    private void ask(KeeperWire request) throws IOException {
         if (broken) {
             throw new IOException("connection to the fd keeper was lost before");
         }
-        channel.send(request.encode(), fds);
+        channel.send(request.encode());
         FdChannel.Message reply = channel.receive(KeeperWire.MAX_MESSAGE);
         if (reply == null || !KeeperWire.decode(reply.payload()).verb().equals(KeeperWire.OK)) {
             throw new IOException("fd keeper " + socket + " did not answer OK");

@@ -9,7 +9,7 @@ import java.util.Arrays;
  * record is the host manager's business; the keeper stores its bytes.
  *
  * <pre>
- * KEEP\nkey\nrecord  + the copy's descriptor   -> OK
+ * KEEP\nkey\nrecord  + the copy's descriptor   (no answer: see KeeperClient#keep)
  * DROP\nkey                                    -> OK
  * LIST                                         -> ENTRY\nkey\nrecord + descriptor, ..., END
  * </pre>
