@@ -24,6 +24,8 @@ import org.tcpferry.host.auth.TokenAuthority;
 import org.tcpferry.host.config.DomainConfig;
 import org.tcpferry.host.config.HostConfig;
 import org.tcpferry.host.handoff.HandoffService;
+import org.tcpferry.host.keeper.KeptCopies;
+import org.tcpferry.host.keeper.KeeperClient;
 import org.tcpferry.host.hold.DomainHolds;
 import org.tcpferry.host.hold.HeldConnection;
 import org.tcpferry.host.hold.HoldLifecycle;
@@ -55,6 +57,8 @@ public final class HostManager implements Closeable {
     private MetricsServer metricsServer;
     private Endpoints endpoints;
     private LifecycleWatcher lifecycle;
+    /** Keeps the copies across a restart; null when fdKeeperSocket is empty. */
+    private KeeperClient keeper;
     /** Checks once a second for holds older than quotas.holdSeconds (not started when that is 0). */
     private final java.util.concurrent.ScheduledExecutorService expiry =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -91,22 +95,33 @@ public final class HostManager implements Closeable {
         Map<Path, NamespaceRuntime> runtimes = new HashMap<>();
         Map<String, DomainHolds> domains = new LinkedHashMap<>();
         HostManager manager = null;
+        KeeperClient keeper = config.fdKeeperSocket().isEmpty() ? null
+                : KeeperClient.connectOrStart(Path.of(config.fdKeeperSocket()));
         try {
+            KeptCopies kept = keeper == null ? KeptCopies.NONE : KeptCopies.sort(config, keeper.list());
             for (DomainConfig domain : config.domains()) {
                 Path netns = domain.netnsPath();
                 NamespaceRuntime runtime = runtimes.get(netns);
                 if (runtime == null) {
-                    runtime = NamespaceRuntime.start(netns, config.steering());
+                    runtime = NamespaceRuntime.start(netns, config.steering(), kept.steeredIn(netns));
                     runtimes.put(netns, runtime);
                 }
-                domains.put(domain.name(), new DomainHolds(domain,
-                        new SpoolQuota(config.quotas().connectionSpoolBytes(), config.quotas().domainSpoolBytes()), runtime));
+                DomainHolds holds = new DomainHolds(domain,
+                        new SpoolQuota(config.quotas().connectionSpoolBytes(), config.quotas().domainSpoolBytes()), runtime);
+                if (keeper != null) {
+                    holds.keeper(keeper);
+                }
+                domains.put(domain.name(), holds);
+            }
+            if (keeper != null) {
+                kept.adoptInto(domains, config);
             }
             HostMetrics metrics = new HostMetrics(
                     () -> domains.values().stream().mapToLong(d -> d.connections().size()).sum(),
                     () -> domains.values().stream().mapToLong(d -> d.quota().used()).sum());
             HandoffService handoffs = new HandoffService(config, domains, tokens, metrics);
             manager = new HostManager(config, runtimes, domains, handoffs, metrics);
+            manager.keeper = keeper;
             if (!config.metricsListen().isEmpty()) {
                 manager.metricsServer = MetricsServer.start(parseHostPort(config.metricsListen()), metrics);
             }
@@ -127,6 +142,9 @@ public final class HostManager implements Closeable {
                 } else {
                     for (NamespaceRuntime runtime : runtimes.values()) {
                         runtime.close();
+                    }
+                    if (keeper != null) {
+                        keeper.close();
                     }
                 }
             } catch (IOException | RuntimeException cleanup) {
@@ -276,6 +294,9 @@ public final class HostManager implements Closeable {
                     failure.addSuppressed(e);
                 }
             }
+        }
+        if (keeper != null) {
+            keeper.close(); // it keeps nothing now, so it exits
         }
         log.info("event=stopped node={}", config.node());
         if (failure != null) {

@@ -120,6 +120,35 @@ public final class TcpRepair {
         socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_OFF_NO_WP);
     }
 
+    /**
+     * The sequence number that follows the last data byte the socket's owner has read (copied_seq,
+     * not counting a FIN), of a live socket that may keep receiving meanwhile. The socket is in
+     * repair mode for the few calls this takes (it sends nothing then) and leaves it without a
+     * window probe, unless it was in repair mode already.
+     */
+    public static int readUpTo(NativeSocket socket) throws SyscallException {
+        boolean wasInRepair = socket.getInt(SockOpt.TCP_REPAIR) != 0;
+        socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+        try {
+            socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+            while (true) {
+                // rcv_nxt and SIOCINQ are two calls: a segment arriving between them moves both.
+                // Equal rcv_nxt before and after means the unread count belongs to it.
+                int rcvNxt = socket.getInt(SockOpt.TCP_QUEUE_SEQ);
+                boolean finReceived = TcpInfo.of(socket).state().finReceived();
+                int unread = socket.ioctlInt(LibC.SIOCINQ, "SIOCINQ");
+                if (socket.getInt(SockOpt.TCP_QUEUE_SEQ) == rcvNxt) {
+                    return rcvNxt - (finReceived ? 1 : 0) - unread;
+                }
+            }
+        } finally {
+            socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+            if (!wasInRepair) {
+                resume(socket);
+            }
+        }
+    }
+
     /** Closes the socket without FIN or RST, even with unread data: the peer sees nothing. */
     public static void closeSilently(NativeSocket socket) throws SyscallException {
         socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);

@@ -33,6 +33,7 @@ public final class LibC {
     public static final int AF_PACKET = 17;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_SEQPACKET = 5;
     public static final int SOCK_RAW = 3;
     public static final int SOCK_NONBLOCK = 0x800;
     public static final int SOCK_CLOEXEC = 0x80000;
@@ -105,6 +106,9 @@ public final class LibC {
     public static final int MSG_PEEK = 0x2;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** cmsg type carrying descriptors over a unix socket. */
+    public static final int SCM_RIGHTS = 1;
 
     // ioctl requests
     public static final long SIOCOUTQ = 0x5411;
@@ -148,6 +152,8 @@ public final class LibC {
     public static native int ioctl(int fd, long request, int[] arg);
     public static native int poll(byte[] pollfds, long nfds, int timeoutMillis);
     public static native int close(int fd);
+    public static native long sendmsg(int fd, com.sun.jna.Pointer msghdr, int flags);
+    public static native long recvmsg(int fd, com.sun.jna.Pointer msghdr, int flags);
     public static native int fcntl(int fd, int cmd, int arg);
     public static native int open(String path, int flags);
     public static native int setns(int fd, int nstype);

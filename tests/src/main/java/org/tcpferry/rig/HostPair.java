@@ -32,21 +32,20 @@ public final class HostPair implements AutoCloseable {
     private final Path dir;
     private final Path agentSocket;
     private final String domain;
-    private final HostConfig configA;
+    private HostConfig configA;
     private final HostConfig configB;
-    private final HostManager hostA;
+    private HostManager hostA;
     private HostManager hostB;
     private boolean moved;
 
     private HostPair(StandardTopology net, Path dir, Path agentSocket, String domain, HostConfig configA,
-            HostConfig configB, HostManager hostA) {
+            HostConfig configB) {
         this.net = net;
         this.dir = dir;
         this.agentSocket = agentSocket;
         this.domain = domain;
         this.configA = configA;
         this.configB = configB;
-        this.hostA = hostA;
     }
 
     /**
@@ -58,14 +57,21 @@ public final class HostPair implements AutoCloseable {
      */
     public static HostPair start(StandardTopology net, Path dir, String domain, String uuid, Path agentSocket)
             throws IOException {
-        return start(net, dir, domain, uuid, agentSocket, node -> PLAINTEXT);
+        HostPair pair = create(net, dir, domain, uuid, agentSocket, PLAINTEXT_PEERS);
+        pair.startHostA();
+        return pair;
     }
 
+    /** Plaintext peer endpoints for every node (both hosts are on this machine's loopback). */
+    public static final java.util.function.Function<String, PeerConfig> PLAINTEXT_PEERS =
+            node -> new PeerConfig("", null, null, null, true);
+
     /**
-     * As {@link #start(StandardTopology, Path, String, String, Path)}, with each host's peer
-     * endpoint and its links to the other set up by {@code tls} (given the node name): mutual TLS.
+     * Both hosts configured, neither started: {@link #startHostA} (or run host A as a process with
+     * {@link #configA}), {@link #startHostB}. {@code tls} gives each host's peer endpoint and links
+     * to the other by node name: {@link #PLAINTEXT_PEERS}, or mutual TLS.
      */
-    public static HostPair start(StandardTopology net, Path dir, String domain, String uuid, Path agentSocket,
+    public static HostPair create(StandardTopology net, Path dir, String domain, String uuid, Path agentSocket,
             java.util.function.Function<String, PeerConfig> tls) throws IOException {
         int peerPortA = freePort();
         int peerPortB = freePort();
@@ -74,11 +80,24 @@ public final class HostPair implements AutoCloseable {
         DomainConfig onB = domain(domain, uuid, net.hostB().file(), dir.resolve(HOSTB_CHANNEL));
         HostConfig configA = config(HOSTA, dir.resolve("a"), onA, listen(tls.apply(HOSTA), peerPortA), HOSTB, peerPortB);
         HostConfig configB = config(HOSTB, dir.resolve("b"), onB, listen(tls.apply(HOSTB), peerPortB), HOSTA, peerPortA);
-        return new HostPair(net, dir, agentSocket, domain, configA, configB, HostManager.start(configA));
+        return new HostPair(net, dir, agentSocket, domain, configA, configB);
     }
 
-    /** Plaintext peer endpoints (both hosts are on this machine's loopback). */
-    private static final PeerConfig PLAINTEXT = new PeerConfig("", null, null, null, true);
+    /** Changes host A's configuration before it starts (e.g. an fd keeper for a host A run as a process). */
+    public void configureA(java.util.function.UnaryOperator<HostConfig> change) {
+        if (hostA != null) {
+            throw new IllegalStateException("host A already runs");
+        }
+        configA = change.apply(configA);
+    }
+
+    /** Starts host A's manager in this JVM. */
+    public void startHostA() throws IOException {
+        if (hostA == null) {
+            hostA = HostManager.start(configA);
+        }
+    }
+
 
     /** {@code peer} listening on loopback at {@code port}. */
     private static PeerConfig listen(PeerConfig peer, int port) {
@@ -107,6 +126,7 @@ public final class HostPair implements AutoCloseable {
         }
     }
 
+    /** Host A's manager in this JVM, or null when it was not started here. */
     public HostManager hostA() {
         return hostA;
     }
@@ -153,7 +173,7 @@ public final class HostPair implements AutoCloseable {
         Files.createSymbolicLink(dir.resolve(HOSTB_CHANNEL), agentSocket);
         await(() -> hostB.endpoints().guestChannel(domain) != null, 20_000, "host B to reach the channel");
         Files.delete(dir.resolve(HOSTA_CHANNEL));
-        Channel a = hostA.endpoints().guestChannel(domain);
+        Channel a = hostA == null ? null : hostA.endpoints().guestChannel(domain);
         if (a != null) {
             a.close().sync();
         }
@@ -175,7 +195,9 @@ public final class HostPair implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            hostA.close();
+            if (hostA != null) {
+                hostA.close();
+            }
         } finally {
             if (hostB != null) {
                 hostB.close();

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.tcpferry.agent.channel.ChannelEndpoint;
 import org.tcpferry.agent.core.Agent;
+import org.tcpferry.agent.core.CrashPoint;
 import org.tcpferry.agent.core.AgentConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -65,6 +66,10 @@ public final class AgentMain implements Runnable {
         public Integer call() throws Exception {
             String name = node != null ? node : InetAddress.getLocalHost().getHostName();
             Agent agent = Agent.start(new AgentConfig(channel, journal, name, domain, netns, reclaimOnReconnect));
+            String crashAt = System.getenv("TCPFERRY_AGENT_CRASH_AT"); // fault-matrix tests only
+            if (crashAt != null && !crashAt.isEmpty()) {
+                agent.killAt(CrashPoint.valueOf(crashAt));
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {

@@ -109,6 +109,7 @@ public final class Agent implements Closeable {
     private final List<CarriedReport> reports = new CopyOnWriteArrayList<>();
     private final Thread channelThread;
     private volatile CrashPoint crashAt = CrashPoint.NONE;
+    private volatile boolean killAtCrash;
     private volatile boolean dead;
     /** The configured domain, or the one the host named in its Hello. */
     private volatile String domain;
@@ -156,6 +157,12 @@ public final class Agent implements Closeable {
     /** For recovery tests: stop dead at {@code point}, as a kill -9 would. */
     public void simulateCrashAt(CrashPoint point) {
         this.crashAt = point;
+    }
+
+    /** For tests of a real agent process: at {@code point} the process kills itself with SIGKILL. */
+    public void killAt(CrashPoint point) {
+        this.crashAt = point;
+        this.killAtCrash = true;
     }
 
     /** True once a simulated crash happened: the agent does nothing more. */
@@ -389,7 +396,8 @@ public final class Agent implements Closeable {
                 log.info("event=handed_off flow={} phase={}", c.flow, c.phase);
             } else if (unanswered(reply)) {
                 // The host may have taken it and its answer was lost with the channel: restoring from
-                // the dump could race a live copy, so the host is asked (now, or when one reconnects).
+                // the dump could race a live copy, so the host is asked (now, or when one reconnects
+                // within ASK_HOST_MILLIS; after that the dump is restored, see rollBackUnanswered).
                 c.askHost = true;
                 c.error = "no answer from the host (" + describe(reply) + "): asking it whether it took it";
             } else {
@@ -397,8 +405,12 @@ public final class Agent implements Closeable {
             }
         }
         journal.writeAll(accepted);
-        if (session.isOpen() && batch.stream().anyMatch(c -> c.askHost)) {
-            askHostAboutUnanswered(session);
+        if (batch.stream().anyMatch(c -> c.askHost)) {
+            if (session.isOpen()) {
+                askHostAboutUnanswered(session);
+            }
+            CompletableFuture.delayedExecutor(ASK_HOST_MILLIS, TimeUnit.MILLISECONDS)
+                    .execute(() -> onWorker(this::rollBackUnanswered));
         }
         crashIf(CrashPoint.BEFORE_HANDOFF_COMPLETE);
         try {
@@ -847,6 +859,32 @@ public final class Agent implements Closeable {
         settle();
     }
 
+    /**
+     * How long a live agent waits, after a HandoffRequest went unanswered, for a host to say whether
+     * it took the connection. The flow is blocked meanwhile, so the wait must stay below the peers'
+     * patience; a channel that drops reconnects within about a second.
+     */
+    private static final long ASK_HOST_MILLIS = 2_000;
+
+    /**
+     * No host answered in time: the connection is restored from the agent's own dump. This is
+     * right when the host never steered the flow (it died before, or never got the request) and
+     * leaves the connection cut off when the answer alone was lost (docs/reliability.md).
+     */
+    private void rollBackUnanswered() throws IOException {
+        boolean any = false;
+        for (Carried c : carried.values()) {
+            if (c.askHost && c.phase == Phase.DUMPED && c.socket != null) {
+                c.askHost = false;
+                rollBack(c, "no host answered within " + ASK_HOST_MILLIS + " ms whether it took it");
+                any = true;
+            }
+        }
+        if (any) {
+            settle();
+        }
+    }
+
     private static boolean sameSocket(Carried c) {
         try {
             String target = Files.readSymbolicLink(Path.of("/proc", Integer.toString(c.ownerPid), "fd",
@@ -892,6 +930,16 @@ public final class Agent implements Closeable {
     }
 
     private void crashIf(CrashPoint point) {
+        if (crashAt == point && killAtCrash) {
+            long pid = ProcessHandle.current().pid();
+            log.warn("event=crash_point point={} pid={}", point, pid);
+            try {
+                new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+                Thread.sleep(60_000); // the signal is on its way
+            } catch (IOException | InterruptedException e) {
+                Runtime.getRuntime().halt(137);
+            }
+        }
         if (crashAt == point) {
             dead = true;
             try {

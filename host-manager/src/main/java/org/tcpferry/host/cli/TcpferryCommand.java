@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         description = "Keeps a VM's TCP connections alive while the VM is suspended or migrating.",
         subcommands = {HostdCommand.class, StatusCommand.class, OrderCommand.Handoff.class, OrderCommand.Reclaim.class,
             SaveCommand.class, RestoreCommand.class, MigrateCommand.class, SetupDomainCommand.class,
-            InstallHooksCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+            InstallHooksCommand.class, CompletionCommand.class, FdKeeperCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",
         footer = {
             "  tcpferry hostd --config /etc/tcpferry/host.yaml   run the host manager",

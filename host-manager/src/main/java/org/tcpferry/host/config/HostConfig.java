@@ -16,6 +16,8 @@ import java.util.List;
  * @param domains the guests this host holds connections for
  * @param libvirt discovery of domains and lifecycle events from libvirt; off by default
  * @param peers other host managers this one relays releases and handoffs to, by node name
+ * @param fdKeeperSocket where the fd keeper listens, which keeps held copies alive across a restart
+ *     of the host manager (started by the host manager if none listens); empty to run without
  */
 public record HostConfig(
         String node,
@@ -27,10 +29,12 @@ public record HostConfig(
         String metricsListen,
         List<DomainConfig> domains,
         LibvirtConfig libvirt,
-        List<PeerAddress> peers) {
+        List<PeerAddress> peers,
+        String fdKeeperSocket) {
 
     public static final String DEFAULT_CONTROL_SOCKET = "/run/tcpferry/control.sock";
     public static final String DEFAULT_SECRET_FILE = "/etc/tcpferry/host.secret";
+    public static final String DEFAULT_FD_KEEPER_SOCKET = "/run/tcpferry/fd-keeper.sock";
 
     public HostConfig {
         node = node == null || node.isBlank() ? defaultNodeName() : node;
@@ -43,6 +47,7 @@ public record HostConfig(
         domains = domains == null ? List.of() : List.copyOf(domains);
         libvirt = libvirt == null ? LibvirtConfig.off() : libvirt;
         peers = peers == null ? List.of() : List.copyOf(peers);
+        fdKeeperSocket = fdKeeperSocket == null ? DEFAULT_FD_KEEPER_SOCKET : fdKeeperSocket;
         if (peers.stream().map(PeerAddress::node).distinct().count() != peers.size()) {
             throw new IllegalArgumentException("two peers have the same node name");
         }
@@ -59,25 +64,44 @@ public record HostConfig(
     /** Without libvirt integration (the form before it existed; tests and benchmarks use it). */
     public HostConfig(String node, String controlSocket, PeerConfig peer, String secretFile, QuotaConfig quotas,
             SteeringConfig steering, String metricsListen, List<DomainConfig> domains) {
-        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, null, null);
+        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, null, null, "");
     }
 
-    /** Without peers to relay to (the form before relaying existed). */
+    /** Without peers to relay to and without an fd keeper: held connections die with the host manager (in-process tests). */
     public HostConfig(String node, String controlSocket, PeerConfig peer, String secretFile, QuotaConfig quotas,
             SteeringConfig steering, String metricsListen, List<DomainConfig> domains, LibvirtConfig libvirt) {
-        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt, null);
+        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt, null, "");
+    }
+
+    /** Without an fd keeper (in-process tests): held connections die with the host manager. */
+    public HostConfig(String node, String controlSocket, PeerConfig peer, String secretFile, QuotaConfig quotas,
+            SteeringConfig steering, String metricsListen, List<DomainConfig> domains, LibvirtConfig libvirt,
+            List<PeerAddress> peers) {
+        this(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt, peers, "");
     }
 
     /** This configuration with {@code domains} instead of its own (discovery adds libvirt's). */
     public HostConfig withDomains(List<DomainConfig> domains) {
         return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt,
-                peers);
+                peers, fdKeeperSocket);
     }
 
     /** This configuration with {@code peers} instead of its own. */
     public HostConfig withPeers(List<PeerAddress> peers) {
         return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt,
-                peers);
+                peers, fdKeeperSocket);
+    }
+
+    /** This configuration with {@code peer} as its peer endpoint and client side. */
+    public HostConfig withPeer(PeerConfig peer) {
+        return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt,
+                peers, fdKeeperSocket);
+    }
+
+    /** This configuration with an fd keeper at {@code socket} (empty: none) and {@code metricsListen}. */
+    public HostConfig withFdKeeper(String socket, String metricsListen) {
+        return new HostConfig(node, controlSocket, peer, secretFile, quotas, steering, metricsListen, domains, libvirt,
+                peers, socket);
     }
 
     /**

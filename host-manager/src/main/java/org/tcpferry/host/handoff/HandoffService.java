@@ -46,12 +46,14 @@ public final class HandoffService {
     private final TokenAuthority tokens;
     private final HostConfig config;
     private final HostMetrics metrics;
+    private final HandoffLimiter limiter;
 
     public HandoffService(HostConfig config, Map<String, DomainHolds> domains, TokenAuthority tokens, HostMetrics metrics) {
         this.config = config;
         this.domains = Map.copyOf(domains);
         this.tokens = tokens;
         this.metrics = metrics;
+        this.limiter = new HandoffLimiter(config.quotas());
     }
 
     /** (1) owner check, (2) quota, (3) restore the copy, (4) steer, (5) HandoffAccepted with a token. */
@@ -70,6 +72,15 @@ public final class HandoffService {
         if (!state.state().carriable()) {
             return refuse(ErrorCode.REFUSED, "state " + state.state() + " cannot be held", flow);
         }
+        String limited = limiter.admit(domain.name());
+        if (limited != null) {
+            return refuse(ErrorCode.RATE_LIMITED, "domain " + domain.name() + ": " + limited, flow);
+        }
+        return admitted(domain, state, flow, start).whenComplete((reply, error) -> limiter.done(domain.name()));
+    }
+
+    /** A handoff the {@link HandoffLimiter} admitted: quota, then restore, steer, token. */
+    private CompletableFuture<Message> admitted(DomainHolds domain, ConnectionState state, FlowKey flow, long start) {
         if (domain.quota().room(0) == 0) {
             return refuse(ErrorCode.QUOTA_FULL, "domain " + domain.name() + " has spooled its quota of "
                     + config.quotas().domainSpoolBytes() + " bytes", flow);

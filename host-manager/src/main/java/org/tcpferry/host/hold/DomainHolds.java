@@ -9,11 +9,13 @@ import org.tcpferry.protocol.FlowKey;
 
 /** One domain's configuration, quota, namespace runtime and the connections held for it. */
 public final class DomainHolds {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DomainHolds.class);
     private final DomainConfig config;
     private final AddressSet addresses;
     private final SpoolQuota quota;
     private final NamespaceRuntime runtime;
     private final ConcurrentMap<FlowKey, HeldConnection> held = new ConcurrentHashMap<>();
+    private volatile CopyKeeper keeper = CopyKeeper.NONE;
 
     public DomainHolds(DomainConfig config, SpoolQuota quota, NamespaceRuntime runtime) {
         this.config = config;
@@ -42,9 +44,36 @@ public final class DomainHolds {
         return runtime;
     }
 
-    /** Adds {@code connection} unless its flow is already held; returns the one already held, or null. */
+    /**
+     * Adds {@code connection} unless its flow is already held; returns the one already held, or null.
+     * A connection added is kept by the domain's {@link CopyKeeper} from its first copy on.
+     */
     public HeldConnection putIfAbsent(HeldConnection connection) {
-        return held.putIfAbsent(connection.flow(), connection);
+        HeldConnection existing = held.putIfAbsent(connection.flow(), connection);
+        if (existing == null && keeper != CopyKeeper.NONE) {
+            try {
+                connection.keptBy(keeper);
+            } catch (java.io.IOException e) {
+                // The hold goes on; only a restart of the host manager would lose it.
+                log.error("event=keeper_spool_failed domain={} flow={} error=\"{}\"", name(), connection.flow(),
+                        e.getMessage());
+            }
+        }
+        return existing;
+    }
+
+    /** Adds a connection rebuilt from a keeper's record ({@link Adoption}). */
+    void adopted(HeldConnection connection) {
+        held.put(connection.flow(), connection);
+    }
+
+    /** Where copies of this domain are kept across a restart of the host manager. */
+    public void keeper(CopyKeeper keeper) {
+        this.keeper = keeper;
+    }
+
+    public CopyKeeper keeper() {
+        return keeper;
     }
 
     public HeldConnection get(FlowKey flow) {

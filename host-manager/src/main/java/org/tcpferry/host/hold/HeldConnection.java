@@ -1,6 +1,7 @@
 package org.tcpferry.host.hold;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -13,7 +14,6 @@ import org.tcpferry.repair.TcpRepair;
 import org.tcpferry.sys.Errno;
 import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
-import org.tcpferry.sys.SockOpt;
 import org.tcpferry.sys.SockOpt;
 import org.tcpferry.sys.SyscallException;
 
@@ -28,6 +28,9 @@ import org.tcpferry.sys.SyscallException;
 public final class HeldConnection {
     private static final Logger log = LoggerFactory.getLogger(HeldConnection.class);
 
+    /** What a copy can take from the peer with nobody reading it (a host manager restart). */
+    static final int RESTART_RECEIVE_BUFFER = 8 * 1024 * 1024;
+
     private final String domain;
     private final FlowKey flow;
     private final byte[] token;
@@ -37,7 +40,14 @@ public final class HeldConnection {
     private final long bytesToPeer;
     private final int steeringMark;
     private final int copyMark;
+    /** The peer's sequence number of the spool's first byte ({@link KeptCopy#spoolStartSeq}). */
+    private final int spoolStartSeq;
     private boolean discarded;
+    private CopyKeeper keeper = CopyKeeper.NONE;
+    /** Whether the keeper was told to drop this connection's copy. */
+    private boolean keeperForgot;
+    /** The copy holds the connection for the guest (steered): a restart holds it again. */
+    private volatile boolean accepted;
 
     private NativeSocket copy;
     /** The state the copy was (last) restored from, without the spool's bytes. */
@@ -70,6 +80,84 @@ public final class HeldConnection {
         this.bytesToPeer = (long) handedOff.unacked().length + handedOff.unsent().length;
         this.steeringMark = steeringMark;
         this.copyMark = copyMark;
+        this.spoolStartSeq = handedOff.receiveQueueSeq();
+    }
+
+    /** A connection a host manager that died held, rebuilt from its keeper's record ({@link #adopt}). */
+    private HeldConnection(FlowKey flow, KeptCopy record, SpoolQuota quota, Spool spool, NativeSocket copy,
+            int steeringMark, int copyMark) {
+        this.domain = record.domain();
+        this.flow = flow;
+        this.token = java.util.Base64.getDecoder().decode(record.token());
+        this.since = Instant.ofEpochMilli(record.sinceEpochMillis());
+        this.quota = quota;
+        this.spool = spool;
+        this.bytesToPeer = record.bytesToPeer();
+        this.steeringMark = steeringMark;
+        this.copyMark = copyMark;
+        this.spoolStartSeq = record.spoolStartSeq();
+        this.copy = copy;
+        this.bytesFromPeer = spool.size();
+        this.accepted = true;
+    }
+
+    /**
+     * Sends this connection's copy and record to {@code keeper} from now on; its spool goes to a
+     * file at once, so that both survive the host manager. Before the hold starts.
+     */
+    void keptBy(CopyKeeper keeper) throws IOException {
+        spool.keepOnDisk();
+        this.keeper = keeper;
+    }
+
+    /** The record a restarted host manager rebuilds this connection from. */
+    KeptCopy record() {
+        return new KeptCopy(domain, java.util.Base64.getEncoder().encodeToString(token), bytesToPeer,
+                since.toEpochMilli(), spoolStartSeq, String.valueOf(spool.file()), accepted);
+    }
+
+    private void keepCopy() {
+        keeper.keep(flow, record(), copy.fd());
+    }
+
+    /**
+     * Rebuilds, on the loop thread, a connection whose copy a keeper kept across the death of the
+     * host manager that held it. The spool file is cut to what the copy had consumed (the copy
+     * writes the spool before it consumes, so the file may hold a little more, never less).
+     *
+     * <p>A copy in repair mode had been dumped for a release that nobody confirmed: the guest
+     * still has its flow blocked and asks again, as after any unconfirmed release, so it is
+     * dumped again and held by a new copy ({@link #restoreAfterAbort}), which the caller steers.
+     * A copy in any other state kept holding, steered, the whole time: it is only watched again.
+     *
+     * @return the connection, RESTORING if the caller must restore and steer it, HOLDING-ready otherwise
+     */
+    static HeldConnection adopt(KeptCopy record, NativeSocket copy, SpoolQuota quota, CopyKeeper keeper,
+            int steeringMark, int copyMark) throws IOException {
+        FlowKey flow = new FlowKey(copy.localAddress(), copy.remoteAddress());
+        copy.describe(flow.toString());
+        boolean released = copy.getInt(SockOpt.TCP_REPAIR) != 0;
+        ConnectionState dumped = released ? TcpRepair.dump(copy) : null;
+        int readUpTo = released ? dumped.receiveQueueSeq() : TcpRepair.readUpTo(copy);
+        long consumed = Integer.toUnsignedLong(readUpTo - record.spoolStartSeq());
+        Path file = Path.of(record.spoolFile());
+        Spool spool = Spool.adopt(file, consumed, file.getFileName().toString());
+        quota.take(consumed);
+        HeldConnection held = new HeldConnection(flow, record, quota, spool, copy, steeringMark, copyMark);
+        held.keeper = keeper;
+        held.dumped = dumped;
+        if (released) {
+            keeper.drop(flow); // the old copy must be gone before a new one can take its 4-tuple
+            held.closeCopy();
+        }
+        log.info("event=copy_adopted domain={} flow={} spooled={} released_before={}", held.domain, flow, consumed,
+                released);
+        return held;
+    }
+
+    /** Whether {@link #adopt} found a released copy: the caller restores and steers it again. */
+    boolean needsRestore() {
+        return dumped != null;
     }
 
     // ---- loop thread ----
@@ -87,6 +175,14 @@ public final class HeldConnection {
         if (injectsFin) {
             copy.setInt(SockOpt.SO_MARK, copyMark);
         }
+        // While the host manager restarts nobody reads the copy: the kernel then acknowledges the
+        // peer only as far as this buffer goes, and a peer facing a closed window gives up after
+        // its user timeout. The kernel doubles the value; memory is only used as data waits.
+        copy.setInt(SockOpt.SO_RCVBUFFORCE, RESTART_RECEIVE_BUFFER / 2);
+        keepCopy();
+        if (!accepted) {
+            CrashPoint.AFTER_RESTORE.reached();
+        }
         log.info("event=copy_restored domain={} flow={} state={} micros={}", domain, flow, state,
                 (System.nanoTime() - start) / 1000);
     }
@@ -97,6 +193,10 @@ public final class HeldConnection {
             throw new IllegalStateException("no copy socket to hold " + flow + " with");
         }
         state = HoldState.HOLDING;
+        if (!accepted) {
+            accepted = true;
+            keepCopy();
+        }
         loop.watch(this);
         log.info("event=holding domain={} flow={} state={}", domain, flow, state);
     }
@@ -134,7 +234,10 @@ public final class HeldConnection {
                 int want = (int) Math.min(buffer.length, room);
                 int n;
                 try {
-                    n = copy.recv(buffer, want, LibC.MSG_DONTWAIT);
+                    // Peek, spool, then consume: bytes leave the kernel only once the spool has
+                    // them, so a host manager killed in between loses nothing (adopt() cuts the
+                    // spool back to what was consumed).
+                    n = copy.recv(buffer, want, LibC.MSG_DONTWAIT | LibC.MSG_PEEK);
                 } catch (SyscallException.WouldBlockException drained) {
                     break;
                 }
@@ -144,6 +247,7 @@ public final class HeldConnection {
                     break;
                 }
                 spool.append(buffer, 0, n);
+                consume(buffer, n);
                 quota.take(n);
                 bytesFromPeer += n;
                 total += n;
@@ -167,6 +271,14 @@ public final class HeldConnection {
         }
     }
 
+    /** Takes the {@code n} bytes just peeked and spooled out of the copy's receive queue (into {@code buffer} again). */
+    private void consume(byte[] buffer, int n) throws SyscallException {
+        int taken = copy.recv(buffer, n, LibC.MSG_DONTWAIT);
+        if (taken != n) {
+            throw new IllegalStateException("peeked " + n + " bytes of " + flow + " but could take only " + taken);
+        }
+    }
+
     /**
      * The release, after the flow is unsteered: stop reading, dump the copy, close it silently.
      * @return the final state with every spooled byte in front of the dumped receive queue, or null
@@ -180,6 +292,7 @@ public final class HeldConnection {
         }
         dumped = TcpRepair.dump(copy);
         closeCopy();
+        CrashPoint.AFTER_RELEASE_DUMP.reached();
         byte[] spooled = spool.readAll();
         byte[] kernel = dumped.received();
         byte[] all = new byte[spooled.length + kernel.length];
@@ -196,6 +309,7 @@ public final class HeldConnection {
         if (dumped != null) {
             restoredFrom = dumped;
             dumped = null;
+            keeper.drop(flow); // its duplicate of the dumped copy would keep the 4-tuple taken
             restore();
         }
     }
@@ -207,6 +321,7 @@ public final class HeldConnection {
      */
     void resetPeer(CopyLoop loop) {
         loop.unwatch(this);
+        keeper.drop(flow); // the RST goes out only when the last descriptor of the copy closes
         if (copy != null && !copy.isClosed()) {
             try {
                 copy.setBytes(SockOpt.SO_LINGER, new byte[] {1, 0, 0, 0, 0, 0, 0, 0}); // l_onoff 1, l_linger 0
@@ -220,6 +335,14 @@ public final class HeldConnection {
         discard(loop);
     }
 
+    /** The fd keeper forgets this connection's copy (a confirmed release must not be adopted again). */
+    synchronized void forgetKept() {
+        if (!keeperForgot) {
+            keeperForgot = true;
+            keeper.drop(flow);
+        }
+    }
+
     /** Frees the copy (silently) and the spool; the flow must already be unsteered. */
     void discard(CopyLoop loop) {
         loop.unwatch(this);
@@ -227,6 +350,7 @@ public final class HeldConnection {
             return; // a shutdown may race a failure's cleanup; the quota must be given back once
         }
         discarded = true;
+        forgetKept(); // once: a later DROP could remove the copy of the same flow handed off again
         try {
             closeCopy();
         } catch (IOException e) {
@@ -324,6 +448,11 @@ public final class HeldConnection {
 
     public long bytesOnDisk() {
         return spool.bytesOnDisk();
+    }
+
+    /** The spool's file, or null while it is all in memory. */
+    public Path spoolFile() {
+        return spool.file();
     }
 
     public Duration age() {

@@ -82,6 +82,15 @@ public final class HoldLifecycle {
      * acknowledged. The copy is already closed (at the dump), so only the spool is left to free.
      */
     public static CompletableFuture<Void> confirm(DomainHolds domain, HeldConnection held) {
+        if (held.state() != HoldState.RELEASING) {
+            return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
+                    + ", not RELEASING"));
+        }
+        // The keeper forgets the copy before the guest hears its confirm acknowledged: a host manager
+        // that died after the acknowledgement and before this would, restarted, hold the connection
+        // again from the kept copy while the guest's socket carries it too.
+        CrashPoint.BEFORE_CONFIRM_DISCARD.reached();
+        held.forgetKept();
         if (!held.moveFrom(HoldState.RELEASING, HoldState.RELEASED, "release confirmed")) {
             return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
                     + ", not RELEASING"));
@@ -205,7 +214,7 @@ public final class HoldLifecycle {
                 });
     }
 
-    private static void giveUp(DomainHolds domain, HeldConnection held, String why) {
+    static void giveUp(DomainHolds domain, HeldConnection held, String why) {
         CopyLoop loop = domain.runtime().loop();
         domain.runtime().batcher().unsteer(domain.config().bridge(), List.of(held.flow()))
                 .handle((v, unsteerError) -> loop.submit(() -> {

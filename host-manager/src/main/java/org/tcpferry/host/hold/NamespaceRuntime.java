@@ -28,8 +28,15 @@ public final class NamespaceRuntime implements Closeable {
 
     /** @param netns the namespace file, or null for the daemon's own */
     public static NamespaceRuntime start(Path netns, SteeringConfig config) throws IOException {
+        return start(netns, config, java.util.Map.of());
+    }
+
+    /** @param stillHeld bridge to flows whose copies a keeper kept: they stay steered ({@link FlowSteering#start}) */
+    public static NamespaceRuntime start(Path netns, SteeringConfig config,
+            java.util.Map<String, ? extends java.util.Collection<org.tcpferry.protocol.FlowKey>> stillHeld)
+            throws IOException {
         String name = netns == null ? "self" : netns.getFileName().toString();
-        FlowSteering steering = FlowSteering.start(new NamespaceShell(netns), config);
+        FlowSteering steering = FlowSteering.start(new NamespaceShell(netns), config, stillHeld);
         try {
             CopyLoop loop = new CopyLoop(name, netns == null ? null : NetNamespace.at(netns));
             return new NamespaceRuntime(netns, steering, new SteeringBatcher(steering, name), loop);

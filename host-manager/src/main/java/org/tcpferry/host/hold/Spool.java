@@ -18,7 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * and {@link #bytesOnDisk} may be read from any thread.
  */
 public final class Spool implements Closeable {
-    private final long memoryLimit;
+    private long memoryLimit;
     private final Path dir;
     private final String name;
     private final ByteArrayOutputStream memory = new ByteArrayOutputStream();
@@ -50,6 +50,45 @@ public final class Spool implements Closeable {
             onDisk += length - inMemory;
         }
         size += length;
+    }
+
+    /**
+     * From now on every byte goes to the file, which is created at once: a restarted host manager
+     * finds the spool there (the file's length is the truth, see {@link #adopt}). Only before the
+     * first append.
+     */
+    public void keepOnDisk() throws IOException {
+        if (size != 0) {
+            throw new IllegalStateException("spool of " + name + " already holds " + size + " bytes in memory");
+        }
+        memoryLimit = 0;
+        overflowFile();
+    }
+
+    /** The spool file, or null while everything is in memory. */
+    public Path file() {
+        return filePath;
+    }
+
+    /**
+     * The spool a host manager that died left in {@code file}, cut to the {@code length} bytes the
+     * copy had consumed: a write that the copy's read had not yet followed is not part of it.
+     * @throws IOException if the file is shorter than {@code length} (bytes would be missing)
+     */
+    public static Spool adopt(Path file, long length, String name) throws IOException {
+        Spool spool = new Spool(0, file.getParent(), name);
+        spool.filePath = file;
+        spool.file = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        long found = spool.file.size();
+        if (found < length) {
+            spool.close();
+            throw new IOException("spool file " + file + " holds " + found + " bytes, the copy consumed " + length);
+        }
+        spool.file.truncate(length);
+        spool.file.position(length);
+        spool.size = length;
+        spool.onDisk = length;
+        return spool;
     }
 
     /** Total bytes spooled. */

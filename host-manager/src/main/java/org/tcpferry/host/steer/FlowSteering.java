@@ -56,6 +56,17 @@ public final class FlowSteering implements Closeable {
 
     /** Creates the tables, ip rules and routes in {@code shell}'s namespace, replacing leftovers of a crashed run. */
     public static FlowSteering start(NamespaceShell shell, SteeringConfig config) throws IOException {
+        return start(shell, config, Map.of());
+    }
+
+    /**
+     * Like {@link #start}, for a restart that adopts copies a keeper kept alive: {@code stillHeld}
+     * (bridge to flows) stay steered throughout. Tables are rebuilt with exactly those flows in one
+     * nft transaction, and the ip rules and routes are kept, so that no packet of a held flow
+     * reaches the guest, whose socket may no longer know the connection, and draws a reset.
+     */
+    public static FlowSteering start(NamespaceShell shell, SteeringConfig config,
+            Map<String, ? extends Collection<FlowKey>> stillHeld) throws IOException {
         Nftables nft = Nftables.open(shell.netns());
         FlowSteering steering;
         try {
@@ -65,9 +76,13 @@ public final class FlowSteering implements Closeable {
             throw e;
         }
         try {
-            steering.removeAll(); // a previous daemon that died may have left them; its copies died with it
-            nft.apply("create the steering tables", steering.baseTables());
-            steering.addRules();
+            if (stillHeld.isEmpty()) {
+                steering.removeAll(); // a previous daemon that died may have left them; its copies died with it
+                nft.apply("create the steering tables", steering.baseTables());
+                steering.addRules();
+            } else {
+                steering.rebuildKeeping(stillHeld);
+            }
         } catch (IOException | RuntimeException e) {
             try {
                 steering.removeAll(); // whatever part of the setup was made
@@ -80,6 +95,28 @@ public final class FlowSteering implements Closeable {
         }
         log.info("event=steering_started netns={} mark={} table={}", shell, hex(config.mark()), config.table());
         return steering;
+    }
+
+    private void rebuildKeeping(Map<String, ? extends Collection<FlowKey>> stillHeld) throws IOException {
+        StringBuilder script = new StringBuilder("add table bridge " + TABLE + "\ndelete table bridge " + TABLE + "\n"
+                + "add table inet " + TABLE + "\ndelete table inet " + TABLE + "\n" + baseTables());
+        int count = 0;
+        for (Map.Entry<String, ? extends Collection<FlowKey>> bridge : stillHeld.entrySet()) {
+            script.append(steerScript(bridge.getKey(), List.copyOf(bridge.getValue())));
+            count += bridge.getValue().size();
+        }
+        nft.apply("rebuild the steering tables keeping " + count + " held flows", script.toString());
+        stillHeld.forEach((bridge, flows) -> steeredByBridge.computeIfAbsent(bridge, b -> new HashSet<>()).addAll(flows));
+        for (String family : List.of("-4", "-6")) {
+            String rules = shell.ip(family, "rule", "show", "priority", config.rulePriority().toString());
+            if (!rules.contains("lookup " + config.table())) {
+                shell.ip(family, "rule", "add", "fwmark", hex(config.mark()), "lookup", config.table().toString(),
+                        "priority", config.rulePriority().toString());
+            }
+            String any = family.equals("-4") ? "0.0.0.0/0" : "::/0";
+            shell.ip(family, "route", "replace", "local", any, "dev", "lo", "table", config.table().toString());
+        }
+        log.info("event=steering_kept netns={} flows={}", shell, count);
     }
 
     private void addRules() throws IOException {
@@ -95,6 +132,19 @@ public final class FlowSteering implements Closeable {
     public synchronized void steer(String bridge, Collection<FlowKey> flows) throws IOException {
         requireOpen();
         Set<FlowKey> steered = steeredByBridge.computeIfAbsent(bridge, b -> new HashSet<>());
+        List<FlowKey> fresh = new ArrayList<>();
+        for (FlowKey flow : flows) {
+            if (!steered.contains(flow)) {
+                fresh.add(flow);
+            }
+        }
+        nft.apply("steer " + Nftables.describe(fresh) + " on " + bridge, steerScript(bridge, fresh));
+        steered.addAll(fresh);
+        log.debug("event=steered netns={} bridge={} flows={}", shell, bridge, fresh.size());
+    }
+
+    /** The bridge's chain and sets as they must be now, with {@code fresh} added to the sets. */
+    private String steerScript(String bridge, List<FlowKey> fresh) throws IOException {
         String mac = bridgeMac(bridge);
         StringBuilder script = new StringBuilder();
         String chain = chainName(bridge);
@@ -114,16 +164,8 @@ public final class FlowSteering implements Closeable {
         String action = " meta mark set " + hex(config.mark()) + " ether daddr set " + mac + " meta pkttype set host";
         script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" ip saddr . tcp sport . ip daddr . tcp dport @").append(set4).append(action).append('\n');
         script.append("add rule bridge ").append(TABLE).append(' ').append(chain).append(" ip6 saddr . tcp sport . ip6 daddr . tcp dport @").append(set6).append(action).append('\n');
-        List<FlowKey> fresh = new ArrayList<>();
-        for (FlowKey flow : flows) {
-            if (!steered.contains(flow)) {
-                fresh.add(flow);
-            }
-        }
         appendElements(script, "add", bridge, fresh);
-        nft.apply("steer " + Nftables.describe(fresh) + " on " + bridge, script.toString());
-        steered.addAll(fresh);
-        log.debug("event=steered netns={} bridge={} mac={} flows={}", shell, bridge, mac, fresh.size());
+        return script.toString();
     }
 
     /** Stops diverting {@code flows}, in one transaction; flows not steered are ignored. */

@@ -59,4 +59,34 @@ class SpoolTest {
         quota.give(100);
         assertThat(quota.room(0)).isEqualTo(100);
     }
+
+    @Test
+    void aKeptSpoolIsAFileFromTheFirstByteAndIsAdoptedCutToWhatWasConsumed() throws IOException {
+        byte[] data = new byte[50_000];
+        new Random(3).nextBytes(data);
+        Spool spool = new Spool(1_000_000, dir, "kept");
+        spool.keepOnDisk();
+        assertThat(Files.size(spool.file())).isZero();
+        spool.append(data, 0, data.length);
+        assertThat(spool.bytesOnDisk()).isEqualTo(data.length);
+        Path file = spool.file();
+
+        // A host manager that died after spooling, before the copy consumed the last 10 000 bytes.
+        Spool adopted = Spool.adopt(file, 40_000, "kept");
+        assertThat(adopted.size()).isEqualTo(40_000);
+        adopted.append(data, 40_000, 10_000);
+        assertThat(adopted.readAll()).isEqualTo(data);
+        adopted.close();
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void adoptingASpoolShorterThanWhatWasConsumedFails() throws IOException {
+        Spool spool = new Spool(0, dir, "short");
+        spool.keepOnDisk();
+        spool.append(new byte[100], 0, 100);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Spool.adopt(spool.file(), 101, "short"))
+                .isInstanceOf(IOException.class).hasMessageContaining("holds 100 bytes, the copy consumed 101");
+        spool.close();
+    }
 }

@@ -53,8 +53,8 @@ import org.tcpferry.sys.SockOpt;
  * in the guest namespace, each connection echoed to a {@link PeerEcho} in the peer namespace.
  * Closing removes everything (processes by the rig, namespaces, host A's tables, the temp dir).
  */
-final class AgentBed implements AutoCloseable {
-    static final String DOMAIN = "vm1";
+public final class AgentBed implements AutoCloseable {
+    public static final String DOMAIN = "vm1";
     static final String HOSTA = HostPair.HOSTA;
     static final String HOSTB = HostPair.HOSTB;
     /** The agent's listening socket, played as the guest end of a virtio-serial port. */
@@ -65,8 +65,12 @@ final class AgentBed implements AutoCloseable {
     /** Host managers A (started) and B (started when a test needs it), each with the other as peer. */
     final HostPair hosts;
     final HostConfig hostConfig;
+    /** Host A in this JVM, or null when it runs as a process ({@link #hostd}). */
     final HostManager hostA;
+    /** Host A as a process ({@link #create(String, boolean, boolean)}), instead of {@link #hostA}. */
+    HostdProcess hostd;
     Agent agent;
+    private boolean reclaimOnReconnect = true;
     /** Ids for orders sent straight down host A's channel, far above the host's own odd ids. */
     private final AtomicInteger orderIds = new AtomicInteger(0x40000001);
     private final List<App> apps = new ArrayList<>();
@@ -90,24 +94,53 @@ final class AgentBed implements AutoCloseable {
      *     process of its own ({@link #agentProcess}), as in a guest
      */
     static AgentBed create(String purpose, boolean inProcess) throws Exception {
-        return create(purpose, inProcess, null);
+        return create(purpose, inProcess, false);
+    }
+
+    /**
+     * @param hostdProcess host A runs as {@code bin/tcpferry hostd}, a process of its own with an
+     *     fd keeper ({@link #hostd}), so that it can be killed with SIGKILL and started again
+     */
+    public static AgentBed create(String purpose, boolean inProcess, boolean hostdProcess) throws Exception {
+        return create(purpose, inProcess, hostdProcess, true);
+    }
+
+    /** @param reclaimOnReconnect whether the agent takes its connections back as soon as a host connects */
+    public static AgentBed create(String purpose, boolean inProcess, boolean hostdProcess, boolean reclaimOnReconnect)
+            throws Exception {
+        return create(purpose, inProcess, hostdProcess, reclaimOnReconnect, null);
     }
 
     /** @param tls the peer endpoints' settings per node name (mutual TLS); null for plaintext */
     static AgentBed create(String purpose, boolean inProcess, java.util.function.Function<String, PeerConfig> tls)
             throws Exception {
+        return create(purpose, inProcess, false, true, tls);
+    }
+
+    private static AgentBed create(String purpose, boolean inProcess, boolean hostdProcess, boolean reclaimOnReconnect,
+            java.util.function.Function<String, PeerConfig> tls) throws Exception {
         StandardTopology net = StandardTopology.create(purpose);
         Path dir = Files.createTempDirectory("tcpferry-agent-test");
         HostPair hosts = null;
         try {
             String uuid = "6f1e1f1a-0000-4000-8000-00000000a001";
-            hosts = tls == null ? HostPair.start(net, dir, DOMAIN, uuid, dir.resolve(AGENT_SOCKET))
-                    : HostPair.start(net, dir, DOMAIN, uuid, dir.resolve(AGENT_SOCKET), tls);
+            hosts = HostPair.create(net, dir, DOMAIN, uuid, dir.resolve(AGENT_SOCKET),
+                    tls == null ? HostPair.PLAINTEXT_PEERS : tls);
+            if (hostdProcess) {
+                hosts.configureA(config -> config.withFdKeeper(
+                        dir.resolve("keeper").resolve("fd-keeper.sock").toString(), ""));
+            } else {
+                hosts.startHostA();
+            }
             AgentBed bed = new AgentBed(net, dir, hosts);
+            bed.reclaimOnReconnect = reclaimOnReconnect;
             if (inProcess) {
                 bed.agent = Agent.start(bed.agentConfig());
             } else {
                 bed.spawnAgent();
+            }
+            if (hostdProcess) {
+                bed.hostd = HostdProcess.start(hosts.configA(), dir);
             }
             bed.awaitConnected();
             return bed;
@@ -133,13 +166,15 @@ final class AgentBed implements AutoCloseable {
     /** The guest moves to host B ({@link HostPair#moveGuestToHostB}); returns once the agent talks to host B. */
     void moveToHostB() throws Exception {
         hosts.moveGuestToHostB();
-        await(() -> hostB().endpoints().guestChannel(DOMAIN) != null && (agent == null || (agent.session() != null
-                && HOSTB.equals(agent.session().peerNode()))), 20_000, "host B connected to the agent");
+        // An agent told to crash during the reclaim may already be dead by the time this looks.
+        await(() -> hostB().endpoints().guestChannel(DOMAIN) != null && (agent == null || agent.crashed()
+                || (agent.session() != null && HOSTB.equals(agent.session().peerNode()))), 20_000,
+                "host B connected to the agent");
     }
 
     AgentConfig agentConfig() {
         return new AgentConfig("unix:" + dir.resolve(AGENT_SOCKET), dir.resolve("journal"), "guest-test", "",
-                net.guest().file(), true);
+                net.guest().file(), reclaimOnReconnect);
     }
 
     /** Starts a fresh agent on the same journal and channel, as after a restart. */
@@ -149,7 +184,12 @@ final class AgentBed implements AutoCloseable {
         awaitConnected();
     }
 
-    void awaitConnected() throws Exception {
+    public void awaitConnected() throws Exception {
+        if (hostd != null) {
+            // The process's channel is not visible from here: the in-process agent's session is.
+            await(() -> agent != null && agent.session() != null, 30_000, "host A (process) connected to the agent");
+            return;
+        }
         HostManager host = hosts.current();
         await(() -> (agent == null || agent.session() != null) && host.endpoints().guestChannel(DOMAIN) != null, 20_000,
                 host.config().node() + " connected to the agent");
@@ -160,15 +200,55 @@ final class AgentBed implements AutoCloseable {
         hosts.restartHostB(config);
     }
 
+    public HostdProcess hostd() {
+        return hostd;
+    }
+
+    public Agent agent() {
+        return agent;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public StandardTopology net() {
+        return net;
+    }
+
     /** The agent as a process: {@code bin/tcpferry-agent run} with this bed's channel and journal. */
     Process agentProcess;
 
-    void spawnAgent() throws IOException {
+    public void spawnAgent() throws IOException {
+        spawnAgent(Map.of());
+    }
+
+    /** As {@link #spawnAgent()}, with {@code environment} added (e.g. TCPFERRY_AGENT_CRASH_AT); output appended. */
+    public void spawnAgent(Map<String, String> environment) throws IOException {
         Path script = Path.of("..", "bin", "tcpferry-agent").toAbsolutePath().normalize();
-        agentProcess = new ProcessBuilder(script.toString(), "run", "--channel", "unix:" + dir.resolve(AGENT_SOCKET),
-                "--journal", dir.resolve("journal").toString(), "--node", "guest-process",
-                "--netns", net.guest().file().toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(script.toString(), "run", "--channel",
+                "unix:" + dir.resolve(AGENT_SOCKET), "--journal", dir.resolve("journal").toString(), "--node",
+                "guest-process", "--netns", net.guest().file().toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
+        builder.environment().putAll(environment);
+        agentProcess = builder.start();
+    }
+
+    /** The agent process stops (SIGTERM) and a new one starts with {@code environment}. */
+    public void respawnAgent(Map<String, String> environment) throws Exception {
+        agentProcess.destroy();
+        if (!agentProcess.waitFor(20, TimeUnit.SECONDS)) {
+            throw new AssertionError("the agent process did not stop on SIGTERM");
+        }
+        spawnAgent(environment);
+        awaitConnected();
+    }
+
+    /** Waits for the agent process to die (a crash point it was started with). */
+    public void awaitAgentDeath(long timeoutMillis) throws InterruptedException {
+        if (!agentProcess.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the agent process did not die within " + timeoutMillis + " ms");
+        }
     }
 
     /** kill -9 of the agent process. */
@@ -178,7 +258,14 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** The connections host A holds for the domain now. */
-    int heldByHostA() {
+    public int heldByHostA() {
+        if (hostd != null) {
+            try {
+                return hostd.status().path("domains").get(0).path("connections").size();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         return held(hostA);
     }
 
@@ -219,7 +306,7 @@ final class AgentBed implements AutoCloseable {
      * Runs a verb on host A's control socket, as {@code tcpferry handoff|reclaim domain=vm1} does,
      * and returns its reply once the agent has answered the order.
      */
-    ControlReply control(String verb) throws Exception {
+    public ControlReply control(String verb) throws Exception {
         return control(hostConfig, verb, Map.of("domain", DOMAIN));
     }
 
@@ -254,7 +341,7 @@ final class AgentBed implements AutoCloseable {
                 timeoutMillis, count + " connections " + phase + " (now " + phases() + ")");
     }
 
-    void awaitAllBack(int reports, long timeoutMillis) throws Exception {
+    public void awaitAllBack(int reports, long timeoutMillis) throws Exception {
         await(() -> agent.connections().isEmpty() && agent.reports().size() >= reports, timeoutMillis,
                 "all connections back (now " + phases() + ", " + agent.reports().size() + " reports)");
     }
@@ -268,7 +355,7 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** A guest application with {@code count} connections to the peer ({@code client}) or from it ({@code server}). */
-    App app(String mode, String peerIp, int port, int count, PeerSetup peer) throws Exception {
+    public App app(String mode, String peerIp, int port, int count, PeerSetup peer) throws Exception {
         boolean v4 = InetAddress.getByName(peerIp) instanceof java.net.Inet4Address;
         return app(mode, peerIp, v4 ? StandardTopology.GUEST_V4 : StandardTopology.GUEST_V6, port, count, peer);
     }
@@ -325,7 +412,7 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** How the peer's sockets are tuned and driven. */
-    interface PeerSetup {
+    public interface PeerSetup {
         void tune(NativeSocket s) throws IOException;
 
         PeerEcho start(NativeSocket s, long seed) throws Exception;
@@ -341,7 +428,7 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** A peer with default timeouts (minutes), streaming {@code chunk} bytes every {@code pauseMillis}. */
-    static PeerSetup patientStreaming(int chunk, long pauseMillis) {
+    public static PeerSetup patientStreaming(int chunk, long pauseMillis) {
         return new PeerSetup() {
             @Override
             public void tune(NativeSocket s) {
@@ -354,7 +441,7 @@ final class AgentBed implements AutoCloseable {
         };
     }
 
-    static PeerSetup impatientStreaming(int chunk, long pauseMillis) {
+    public static PeerSetup impatientStreaming(int chunk, long pauseMillis) {
         return new PeerSetup() {
             @Override
             public void tune(NativeSocket s) throws IOException {
@@ -369,11 +456,11 @@ final class AgentBed implements AutoCloseable {
     }
 
     /** A guest application process and its peers. */
-    static final class App {
+    public static final class App {
         final Process process;
         final List<PeerEcho> peers = new ArrayList<>();
         final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Map<String, String> socketsBefore;
+        public Map<String, String> socketsBefore;
 
         App(Process process) {
             this.process = process;
@@ -409,7 +496,7 @@ final class AgentBed implements AutoCloseable {
         }
 
         /** fd number to link target ({@code socket:[inode]}) for every socket the app holds. */
-        Map<String, String> sockets() throws IOException {
+        public Map<String, String> sockets() throws IOException {
             Map<String, String> out = new TreeMap<>();
             try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
                 for (Path fd : fds.toList()) {
@@ -427,7 +514,7 @@ final class AgentBed implements AutoCloseable {
         }
 
         /** Finishes every peer (FIN after its stream), checks each echo, waits for the app to print DONE. */
-        List<String> finish(long timeoutMillis) throws Exception {
+        public List<String> finish(long timeoutMillis) throws Exception {
             List<String> digests = new ArrayList<>();
             for (PeerEcho p : peers) {
                 digests.add(p.finish(timeoutMillis));
@@ -440,7 +527,7 @@ final class AgentBed implements AutoCloseable {
         }
     }
 
-    static void await(BooleanSupplier condition, long timeoutMillis, String what) throws Exception {
+    public static void await(BooleanSupplier condition, long timeoutMillis, String what) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
@@ -450,7 +537,7 @@ final class AgentBed implements AutoCloseable {
         }
     }
 
-    Namespace guest() {
+    public Namespace guest() {
         return net.guest();
     }
 
@@ -460,6 +547,9 @@ final class AgentBed implements AutoCloseable {
         try {
             if (agent != null) {
                 agent.close();
+            }
+            if (hostd != null) {
+                hostd.close();
             }
             if (agentProcess != null && agentProcess.isAlive()) {
                 agentProcess.destroy(); // SIGTERM: the agent's shutdown hook stops it

@@ -37,7 +37,7 @@ class RelayOverMutualTlsTest {
             PeerConfig good = bed.hosts.configB().peer();
             PeerConfig rogue = new PeerConfig(good.listen(), pki.file("rogue.pem"), pki.file("rogue.key"),
                     good.trust(), false);
-            bed.restartHostB(withPeer(bed, rogue));
+            bed.restartHostB(bed.hosts.configB().withPeer(rogue));
             bed.moveToHostB();
             AgentBed.await(() -> bed.agent.connections().get(0).error() != null
                     && bed.agent.connections().get(0).error().contains("UNREACHABLE"), 30_000,
@@ -50,11 +50,5 @@ class RelayOverMutualTlsTest {
             bed.assertAllBackAndNothingHeld(app);
         }
         assertThat(Files.exists(certs.resolve("ca.pem"))).isTrue();
-    }
-
-    private static org.tcpferry.host.config.HostConfig withPeer(AgentBed bed, PeerConfig peer) {
-        org.tcpferry.host.config.HostConfig b = bed.hosts.configB();
-        return new org.tcpferry.host.config.HostConfig(b.node(), b.controlSocket(), peer, b.secretFile(), b.quotas(),
-                b.steering(), b.metricsListen(), b.domains(), b.libvirt(), b.peers());
     }
 }

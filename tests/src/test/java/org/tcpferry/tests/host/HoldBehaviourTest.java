@@ -96,8 +96,9 @@ class HoldBehaviourTest {
 
             JsonNode full = Holds.awaitStatus(bed, accepted.flow(), e -> e.path("window").asText().equals("closed: quota"), 10_000);
             assertThat(full.path("bytesFromPeer").asLong()).isEqualTo(512L * 1024);
+            // With an fd keeper the spool is a file from its first byte, so that it survives a restart.
             assertThat(full.path("bytesOnDisk").asLong()).as("beyond the memory quota the spool is a file")
-                    .isEqualTo(512L * 1024 - 128 * 1024);
+                    .isEqualTo(HostTestBed.WITH_FD_KEEPER ? 512L * 1024 : 512L * 1024 - 128 * 1024);
             long sent = conn.stream.sent();
 
             Conn second = bed.connect(PEER_V4, 7004, PeerTuning.NONE);

@@ -36,6 +36,11 @@ import org.tcpferry.sys.SockOpt;
 final class HostTestBed implements AutoCloseable {
     static final String DOMAIN = "vm1";
     static final String UUID_TEXT = "6f1e1f1a-0000-4000-8000-00000000f001";
+    /**
+     * {@code -Dtcpferry.test.fdKeeper=true}: the host manager runs with an fd keeper, as it does by
+     * default in production, so that every hold path is also exercised with its copies kept.
+     */
+    static final boolean WITH_FD_KEEPER = Boolean.getBoolean("tcpferry.test.fdKeeper");
 
     private final StandardTopology topology;
     private final Path dir;
@@ -64,12 +69,17 @@ final class HostTestBed implements AutoCloseable {
         try {
             dir = Files.createTempDirectory("tcpferry-host-test");
             QuotaConfig withDir = new QuotaConfig(quotas.connectionSpoolBytes(), quotas.domainSpoolBytes(),
-                    quotas.memoryPerConnectionBytes(), dir.resolve("spool").toString(), quotas.holdSeconds());
+                    quotas.memoryPerConnectionBytes(), dir.resolve("spool").toString(), quotas.holdSeconds(),
+                    quotas.handoffsPerSecond(), quotas.handoffBurst(), quotas.concurrentHandoffs());
             HostConfig config = new HostConfig("hostA-test", dir.resolve("control.sock").toString(), PeerConfig.disabled(),
                     dir.resolve("host.secret").toString(), withDir, null, "127.0.0.1:0",
                     List.of(new DomainConfig(DOMAIN, UUID_TEXT,
                             List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"),
                             topology.hostA().file().toString(), StandardTopology.HOST_BRIDGE, channel, channelMode)));
+            if (WITH_FD_KEEPER) {
+                config = config.withFdKeeper(dir.resolve("keeper").resolve("fd-keeper.sock").toString(),
+                        config.metricsListen());
+            }
             HostTestBed bed = new HostTestBed(topology, dir, config);
             bed.host = HostManager.start(config);
             return bed;
@@ -226,24 +236,19 @@ final class HostTestBed implements AutoCloseable {
     }
 
     /** Stops the host manager and checks that host A holds nothing of it any more. */
-    void stopHostAndCheckClean() throws IOException {
+    void stopHostAndCheckClean() throws IOException, InterruptedException {
         if (host == null) {
             return;
         }
         host.close();
         host = null;
-        String tables = topology.hostA().exec("nft", "list", "tables").stdout();
-        assertThat(tables).as("nft tables left in host A").doesNotContain("tcpferry");
-        String rules = topology.hostA().exec("ip", "rule", "show").stdout()
-                + topology.hostA().exec("ip", "-6", "rule", "show").stdout();
-        assertThat(rules).as("ip rules left in host A").doesNotContain("fwmark");
-        String routes = topology.hostA().exec("ip", "route", "show", "table", "all").stdout()
-                + topology.hostA().exec("ip", "-6", "route", "show", "table", "all").stdout();
-        assertThat(routes).as("routes left in host A's table 7466").doesNotContain("table 7466");
-        String sockets = topology.hostA().exec("ss", "-tanH").stdout();
-        assertThat(sockets.strip()).as("copy sockets left in host A").isEmpty();
-        try (Stream<Path> spool = Files.exists(dir.resolve("spool")) ? Files.list(dir.resolve("spool")) : Stream.empty()) {
-            assertThat(spool.toList()).as("spool files left").isEmpty();
+        HostLeftovers.assertNone(topology.hostA(), dir.resolve("spool"));
+        if (WITH_FD_KEEPER) {
+            Path pidFile = org.tcpferry.host.keeper.FdKeeper.pidFile(Path.of(config.fdKeeperSocket()));
+            for (int i = 0; i < 100 && Files.exists(pidFile); i++) {
+                Thread.sleep(100); // it exits once the host manager that dropped everything is gone
+            }
+            assertThat(pidFile).as("the fd keeper still runs").doesNotExist();
         }
     }
 
