@@ -136,6 +136,19 @@ public final class HostManager implements Closeable {
             log.info("event=started node={} domains={} namespaces={}", config.node(), domains.keySet(), runtimes.size());
             return manager;
         } catch (IOException | RuntimeException e) {
+            long held = domains.values().stream().mapToLong(d -> d.connections().size()).sum();
+            if (keeper != null && held > 0) {
+                // Cleaning up would drop the connections this start adopted. Left alone, the copies
+                // stay with the keeper and their flows steered, and the next start adopts them again.
+                log.error("event=start_failed_holding held={} error=\"{}\" consequence=\"copies left with the fd keeper for the next start\"",
+                        held, e.getMessage());
+                try {
+                    keeper.close();
+                } catch (IOException closeError) {
+                    e.addSuppressed(closeError);
+                }
+                throw e;
+            }
             try {
                 if (manager != null) {
                     manager.close();

@@ -82,6 +82,28 @@ public final class HostdProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the daemon once on {@code other} instead of its own configuration and waits for it to
+     * exit (a start expected to fail).
+     * @return its exit code
+     */
+    public int runOnce(HostConfig other) throws Exception {
+        Path file = configFile.resolveSibling("host-once.json");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), other);
+        Path script = Path.of("..", "bin", "tcpferry").toAbsolutePath().normalize();
+        Process once = new ProcessBuilder(script.toString(), "hostd", "--config", file.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        if (!once.waitFor(60, TimeUnit.SECONDS)) {
+            once.destroyForcibly();
+            throw new AssertionError("hostd on " + file + " did not exit: " + tail());
+        }
+        return once.exitValue();
+    }
+
+    public HostConfig config() {
+        return config;
+    }
+
     /** SIGKILL: no shutdown hook runs, every descriptor the daemon had is closed by the kernel. */
     public void kill9() throws InterruptedException {
         process.destroyForcibly();

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tcpferry.rig.StandardTopology.PEER_V4;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
+import org.tcpferry.host.config.HostConfig;
 import org.tcpferry.protocol.ControlReply;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.tests.agent.AgentBed;
@@ -15,7 +18,8 @@ import org.tcpferry.tests.host.HostLeftovers;
 /**
  * The host manager is killed with SIGKILL while it holds two connections whose impatient peers
  * (TCP_USER_TIMEOUT 3 s, keepalive 1/1/2) stream and expect their echo, then started again:
- * the fd keeper kept the copies, and the kernel kept acknowledging the peers meanwhile. The new
+ * the fd keeper kept the copies, and the kernel kept acknowledging the peers meanwhile. A start
+ * that fails after adopting them leaves them to the keeper. The next
  * host manager adopts them, holds them more than 10 s, and the guest agent takes them back
  * byte-exact both ways, on the application's same descriptors, with no reset, nothing left.
  */
@@ -51,7 +55,17 @@ class HostdRestartTest {
             bed.hostd().kill9();
             // Longer than the peers' patience: only the kept copies answer them. At 100 KB/s each
             // peer fills a copy's restart buffer (HeldConnection.RESTART_RECEIVE_BUFFER) in ~40 s.
-            Thread.sleep(4_000);
+            Thread.sleep(2_000);
+            // A start that fails after adopting the copies (its metrics port is taken) must leave
+            // them with the keeper, steered, for the next start.
+            try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                HostConfig c = bed.hostd().config();
+                HostConfig broken = new HostConfig(c.node(), c.controlSocket(), c.peer(), c.secretFile(), c.quotas(),
+                        c.steering(), "127.0.0.1:" + taken.getLocalPort(), c.domains(), c.libvirt(), c.fdKeeperSocket());
+                assertThat(bed.hostd().runOnce(broken)).as("exit code of a start that cannot bind").isNotZero();
+            }
+            assertThat(bed.hostd().tail()).contains("event=start_failed_holding held=2");
+            Thread.sleep(2_000);
             long start = System.nanoTime();
             bed.hostd().start();
             System.out.printf("hostd restarted and adopted in %d ms%n", (System.nanoTime() - start) / 1_000_000);
