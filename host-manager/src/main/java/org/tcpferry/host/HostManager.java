@@ -87,7 +87,7 @@ public final class HostManager implements Closeable {
         CapabilityReport capabilities = Capabilities.probe();
         log.info("event=capabilities node={} report=\"{}\"", config.node(), capabilities.toString().replace('\n', ';'));
         capabilities.require("tcpferry hostd", REQUIRED);
-        TokenAuthority tokens = new TokenAuthority(HostSecret.loadOrCreate(Path.of(config.secretFile())));
+        TokenAuthority tokens = new TokenAuthority(HostSecret.loadOrCreate(Path.of(config.secretFile())), config.node());
         Map<Path, NamespaceRuntime> runtimes = new HashMap<>();
         Map<String, DomainHolds> domains = new LinkedHashMap<>();
         HostManager manager = null;

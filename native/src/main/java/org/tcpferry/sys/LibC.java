@@ -30,6 +30,7 @@ public final class LibC {
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;
     public static final int AF_NETLINK = 16;
+    public static final int AF_PACKET = 17;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_RAW = 3;
@@ -153,4 +154,5 @@ public final class LibC {
     public static native int getpid();
     public static native long syscall(long number, long arg1, long arg2, long arg3);
     public static native String strerror(int errnum);
+    public static native int if_nametoindex(String ifname);
 }

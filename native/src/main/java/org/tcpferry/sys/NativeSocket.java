@@ -248,6 +248,7 @@ public final class NativeSocket implements Closeable {
             case LibC.AF_INET: return "AF_INET";
             case LibC.AF_INET6: return "AF_INET6";
             case LibC.AF_NETLINK: return "AF_NETLINK";
+            case LibC.AF_PACKET: return "AF_PACKET";
             case LibC.AF_UNIX: return "AF_UNIX";
             default: return "family " + family;
         }

@@ -32,7 +32,12 @@ public enum ErrorCode {
     /** The request is understood and valid but refused by policy. */
     REFUSED(13),
     /** The peer failed for a reason of its own. */
-    INTERNAL(14);
+    INTERNAL(14),
+    /**
+     * The host that holds the copy cannot be reached from here now (no {@code peers} entry, or the
+     * connection failed); the copy keeps holding there; retry.
+     */
+    UNREACHABLE(15);
 
     /** The value on the wire. */
     public final int code;

@@ -4,8 +4,9 @@ package org.tcpferry.protocol;
 final class Tokens {
     private Tokens() {}
 
-    /** Tokens are capabilities: logs show their length, never their bytes. */
+    /** Tokens are capabilities: logs show their length and holder, never their secret bytes. */
     static String describe(byte[] token) {
-        return "<token " + token.length + "B>";
+        String holder = HolderToken.holder(token);
+        return "<token " + token.length + "B" + (holder == null ? "" : " of " + holder) + ">";
     }
 }

@@ -41,6 +41,7 @@ import org.tcpferry.protocol.ErrorReply;
 import org.tcpferry.protocol.FlowKey;
 import org.tcpferry.protocol.Frames;
 import org.tcpferry.protocol.HandoffAccepted;
+import org.tcpferry.protocol.HolderToken;
 import org.tcpferry.protocol.HandoffComplete;
 import org.tcpferry.protocol.HandoffOrder;
 import org.tcpferry.protocol.HandoffRequest;
@@ -348,7 +349,10 @@ public final class Agent implements Closeable {
             Message reply = await(e.getValue(), c);
             if (reply instanceof HandoffAccepted accepted) {
                 c.token = accepted.token();
-                c.holder = session.peerNode();
+                // The token names the host that holds the copy; it is not this channel's host when the
+                // operator placed the copies elsewhere (--hold-on).
+                String holder = HolderToken.holder(accepted.token());
+                c.holder = holder != null ? holder : session.peerNode();
                 c.handedOffAtNanos = System.nanoTime();
                 c.phase = Phase.HANDED_OFF;
                 journal.write(c);
@@ -485,13 +489,13 @@ public final class Agent implements Closeable {
                     c.phase = Phase.CONFORMED;
                     c.error = null;
                     journal.write(c);
-                } else if (session.peerNode().equals(c.holder)) {
+                } else if (session.peerNode().equals(c.holder) || c.holder.equals(error.relayedFrom())) {
                     abandon(c, "the host holds no copy any more: " + error.message());
                 } else {
-                    // Another host (the guest moved): without a host-to-host relay it cannot get the
-                    // final state; the holder still has the live copy, so wait for it.
+                    // A host that neither holds the copy nor relayed to its holder: the holder still
+                    // has the live copy, so wait for a host that can reach it.
                     backToHost(c, "held by " + c.holder + ", not by " + session.peerNode()
-                            + " (no host-to-host relay): waiting for " + c.holder);
+                            + ", which did not relay to it: waiting for " + c.holder);
                 }
             } else {
                 backToHost(c, "release refused: " + describe(reply));

@@ -9,42 +9,51 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.tcpferry.protocol.HolderToken;
 
 /**
  * Issues and checks the tokens that prove a release request comes from whoever handed the
- * connection over. A token is {@code issueMillis[8] || HMAC-SHA256(secret, uuid, flow, issueMillis)}: it carries its issue time, and only the holder of the host secret can make one.
+ * connection over. A token is {@code HolderToken(node) || issueMillis[8] || HMAC-SHA256(secret,
+ * node, uuid, flow, issueMillis)}: it names the host that holds the copy (so another host can relay
+ * a release to it, see {@link HolderToken}), carries its issue time, and only the holder of the
+ * host secret can make one.
  */
 public final class TokenAuthority {
     private static final String ALGORITHM = "HmacSHA256";
     private static final int MAC_LENGTH = 32;
-    /** Bytes in a token: the issue time and the MAC. */
-    public static final int TOKEN_LENGTH = 8 + MAC_LENGTH;
+    /** Bytes after the holder's name: the issue time and the MAC. */
+    public static final int BODY_LENGTH = 8 + MAC_LENGTH;
 
     private final SecretKeySpec key;
+    private final String node;
     private final Clock clock;
 
-    public TokenAuthority(byte[] secret, Clock clock) {
+    /** @param node this host's name, written into every token as its holder */
+    public TokenAuthority(byte[] secret, String node, Clock clock) {
         this.key = new SecretKeySpec(secret.clone(), ALGORITHM);
+        this.node = node;
         this.clock = clock;
+        HolderToken.of(node, new byte[0]); // refuses a name a token cannot carry, at start
     }
 
-    public TokenAuthority(byte[] secret) {
-        this(secret, Clock.systemUTC());
+    public TokenAuthority(byte[] secret, String node) {
+        this(secret, node, Clock.systemUTC());
     }
 
     /** A new token for the flow {@code local -> remote} of domain {@code domainUuid}. */
     public byte[] issue(String domainUuid, InetSocketAddress local, InetSocketAddress remote) {
         long issued = clock.millis();
         byte[] mac = mac(domainUuid, local, remote, issued);
-        return ByteBuffer.allocate(TOKEN_LENGTH).putLong(issued).put(mac).array();
+        return HolderToken.of(node, ByteBuffer.allocate(BODY_LENGTH).putLong(issued).put(mac).array());
     }
 
     /** True if {@code token} was issued by this authority for exactly this domain and flow. */
     public boolean verify(byte[] token, String domainUuid, InetSocketAddress local, InetSocketAddress remote) {
-        if (token == null || token.length != TOKEN_LENGTH) {
+        byte[] body = node.equals(HolderToken.holder(token)) ? HolderToken.body(token) : null;
+        if (body == null || body.length != BODY_LENGTH) {
             return false;
         }
-        ByteBuffer buffer = ByteBuffer.wrap(token);
+        ByteBuffer buffer = ByteBuffer.wrap(body);
         long issued = buffer.getLong();
         byte[] presented = new byte[MAC_LENGTH];
         buffer.get(presented);
@@ -52,9 +61,9 @@ public final class TokenAuthority {
         return MessageDigest.isEqual(presented, mac(domainUuid, local, remote, issued));
     }
 
-    /** The issue time carried by a well-formed token, in epoch milliseconds. */
+    /** The issue time carried by a token this authority's kind issued, in epoch milliseconds. */
     public static long issuedAt(byte[] token) {
-        return ByteBuffer.wrap(token).getLong();
+        return ByteBuffer.wrap(HolderToken.body(token)).getLong();
     }
 
     private byte[] mac(String domainUuid, InetSocketAddress local, InetSocketAddress remote, long issued) {
@@ -62,6 +71,7 @@ public final class TokenAuthority {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(key);
             // Length-prefixed fields, so that no two different inputs encode to the same bytes.
+            field(mac, node.getBytes(StandardCharsets.UTF_8));
             field(mac, domainUuid.getBytes(StandardCharsets.UTF_8));
             field(mac, local.getAddress().getAddress());
             mac.update(ByteBuffer.allocate(4).putInt(local.getPort()).array());

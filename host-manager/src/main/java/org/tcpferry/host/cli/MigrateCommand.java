@@ -2,6 +2,7 @@ package org.tcpferry.host.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import org.libvirt.Domain.MigrateFlags;
 import org.tcpferry.host.libvirt.LibvirtFailure;
 import org.tcpferry.host.libvirt.LibvirtSession;
@@ -17,14 +18,18 @@ import picocli.CommandLine.Parameters;
 @Command(name = "migrate", mixinStandardHelpOptions = true,
         description = {"Hand DOMAIN's connections to this host, migrate the domain to DEST-URI, then have the guest "
                 + "take them back on the destination.",
-            "--hold-on source (the default and the only one built): this host holds the connections while the guest "
-                + "moves. target and HOST need the host-to-host relay, which is not built yet: they are refused with exit "
-                + "code 6 before anything is done.",
+            "--hold-on chooses who holds the connections while the guest moves: source (default) is this host; "
+                + "target is the destination's host manager (found in this host's peers list by node name or address "
+                + "host of DEST-URI); any other value names a peers entry, an intermediary host manager. A holder "
+                + "other than this host announces the guest's MAC addresses on its bridge, so the peer's packets go "
+                + "there; use it with --suspend or when the guest is paused. The destination reclaims through its "
+                + "own host manager, which relays to the holder.",
             "The reclaim on the destination is ordered through --reclaim-socket (the destination host manager's control "
                 + "socket, when this machine can reach it); without it, the destination's host manager reclaims by itself "
                 + "when libvirt reports the guest running (libvirt.uri set in its config)."},
         footerHeading = "%nExamples:%n",
         footer = {"  tcpferry migrate web1 qemu+ssh://hostb/system",
+            "  tcpferry migrate --suspend --hold-on target web1 qemu+ssh://hostb/system  (hostb holds them)",
             "  tcpferry migrate --suspend web1 qemu+ssh://hostb/system  (arrives paused)",
             "  tcpferry migrate --offline web1 qemu+ssh://hostb/system  (definition only)"})
 final class MigrateCommand extends Workflow {
@@ -50,7 +55,8 @@ final class MigrateCommand extends Workflow {
     }
 
     @Option(names = "--hold-on", paramLabel = "WHERE", defaultValue = "source",
-            description = "who holds the connections during the move: source (default), target or a HOST (not built yet)")
+            description = "who holds the connections during the move: source (default), target, or the node name of "
+                    + "another host manager in this host's peers list")
     String holdOn;
 
     @Option(names = "--reclaim-socket", paramLabel = "PATH",
@@ -82,9 +88,15 @@ final class MigrateCommand extends Workflow {
         result.put("domain", domain);
         result.put("destination", destination);
         result.put("holdOn", holdOn);
+        Map<String, String> handoffArgs = new java.util.LinkedHashMap<>();
+        handoffArgs.put("domain", domain);
         if (!holdOn.equals("source")) {
-            return fail(TcpferryCommand.NOT_SUPPORTED, "--hold-on " + holdOn + " needs the host-to-host relay, which is "
-                    + "not built yet; use --hold-on source", "nothing was changed: the guest keeps them");
+            String node = holdOn.equals("target") ? destinationHost() : holdOn;
+            if (node == null) {
+                return fail(TcpferryCommand.USAGE, "--hold-on target needs a host in DEST-URI " + destination,
+                        "nothing was changed: the guest keeps them");
+            }
+            handoffArgs.put("holdOn", node);
         }
         try (LibvirtSession libvirtSession = openLibvirt()) {
             if (mode.offline) {
@@ -92,13 +104,12 @@ final class MigrateCommand extends Workflow {
                 libvirtSession.migrate(domain, destination, flags());
                 return succeed("copied the definition of " + domain + " to " + destination + "; nothing was handed off");
             }
-            DaemonOrder.Result handoff = order(control, "handoff", domain);
+            DaemonOrder.Result handoff = order(control, "handoff", handoffArgs);
             if (handoff.exitCode() != 0) {
                 return fail(handoff.exitCode(), "handoff: " + handoff.error(),
                         "the guest keeps its connections; nothing was migrated");
             }
-            progress.phase("migrate", "migrating " + domain + " to " + destination + " (" + handoff.held()
-                    + " connections held here)");
+            progress.phase("migrate", "migrating " + domain + " to " + destination + " (" + holding + ")");
             try (JobPoller poller = JobPoller.start(libvirtSession, domain, "migrate", progress)) {
                 libvirtSession.migrate(domain, destination, flags());
             } catch (LibvirtFailure e) {
@@ -113,11 +124,20 @@ final class MigrateCommand extends Workflow {
         }
         String moved = "migrated " + domain + " to " + destination;
         if (mode.suspend) {
-            return succeed(moved + " (paused there); this host holds its connections until it is resumed there");
+            return succeed(moved + " (paused there); " + holding + " until it is resumed there");
         }
         if (reclaimSocket == null) {
-            return succeed(moved + "; this host holds its connections until the destination's host manager reclaims them");
+            return succeed(moved + "; " + holding + " until the destination's host manager reclaims them");
         }
         return Reclaimer.reclaim(this, reclaimSocket, domain, reclaimTimeout, moved);
+    }
+
+    /** The host part of DEST-URI ({@code qemu+ssh://hostb/system} gives {@code hostb}), or null. */
+    String destinationHost() {
+        try {
+            return java.net.URI.create(destination).getHost();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 }

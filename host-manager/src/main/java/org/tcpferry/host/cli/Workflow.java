@@ -69,18 +69,28 @@ abstract class Workflow implements Callable<Integer> {
 
     /** Orders {@code verb} from the daemon at {@code control}, with progress. */
     DaemonOrder.Result order(Path control, String verb, String domain) throws IOException {
+        return order(control, verb, Map.of("domain", domain));
+    }
+
+    /** {@code verb} with {@code args} (which name the domain) on the host manager at {@code control}. */
+    DaemonOrder.Result order(Path control, String verb, Map<String, String> args) throws IOException {
+        String domain = args.get("domain");
         progress.phase(verb, "asking the host manager at " + control + " to " + verb + " " + domain);
         DaemonOrder.Result answer;
         try {
-            answer = DaemonOrder.run(control, verb, Map.of("domain", domain), progress);
+            answer = DaemonOrder.run(control, verb, args, progress);
         } catch (IOException e) {
             throw new IOException(verb + ": cannot reach the host manager at " + control + ": " + e.getMessage(), e);
         }
         result.set(verb, answer.json());
         if (answer.exitCode() == 0) {
-            holding = verb.equals("handoff")
-                    ? "the host manager at " + control + " holds " + answer.held() + " of " + domain + "'s connections"
-                    : "given back to " + domain + " (" + answer.held() + " still held at " + control + ")";
+            String holder = answer.json().path("holder").asText("");
+            holding = !verb.equals("handoff") ? "given back to " + domain + " (" + answer.held() + " still held at "
+                    + control + ")"
+                    : holder.isEmpty() ? "the host manager at " + control + " holds " + answer.held() + " of " + domain
+                            + "'s connections"
+                    : "host " + holder + " holds " + answer.json().path("handedOff").asInt() + " of " + domain
+                            + "'s connections";
         }
         return answer;
     }

@@ -14,9 +14,17 @@ import java.util.List;
  * @param channel the guest agent's channel: a unix socket path, or {@code tcp:host:port} (tests)
  * @param channelMode {@code connect} (default: libvirt's virtio-serial chardev is a server) or
  *     {@code listen}
+ * @param macs the guest's MAC addresses on {@code bridge}; when this host holds copies for a guest
+ *     that is not on its bridge ({@code --hold-on}), it announces them so the peer's frames come here
  */
 public record DomainConfig(String name, String uuid, List<String> addresses, String netns, String bridge,
-        String channel, String channelMode) {
+        String channel, String channelMode, List<String> macs) {
+
+    /** Without MAC addresses (the form before placing copies on another host existed). */
+    public DomainConfig(String name, String uuid, List<String> addresses, String netns, String bridge, String channel,
+            String channelMode) {
+        this(name, uuid, addresses, netns, bridge, channel, channelMode, null);
+    }
 
     public DomainConfig {
         if (name == null || name.isBlank()) {
@@ -32,6 +40,12 @@ public record DomainConfig(String name, String uuid, List<String> addresses, Str
         netns = netns == null ? "" : netns;
         channel = channel == null ? "" : channel;
         channelMode = channelMode == null ? "connect" : channelMode;
+        macs = macs == null ? List.of() : List.copyOf(macs);
+        for (String mac : macs) {
+            if (!mac.matches("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")) {
+                throw new IllegalArgumentException("domain " + name + ": not a MAC address: " + mac);
+            }
+        }
         if (!channelMode.equals("connect") && !channelMode.equals("listen")) {
             throw new IllegalArgumentException("domain " + name + ": channelMode must be connect or listen");
         }

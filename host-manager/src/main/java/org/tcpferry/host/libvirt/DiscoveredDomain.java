@@ -29,6 +29,11 @@ public record DiscoveredDomain(String name, String uuid, boolean active, List<Do
     }
 
     /** The bridge of the first interface that has one, or empty. */
+    /** The MAC addresses of its interfaces that have one. */
+    public List<String> macs() {
+        return interfaces.stream().map(DomainInterface::mac).filter(m -> !m.isEmpty()).toList();
+    }
+
     public String firstBridge() {
         return interfaces.stream().map(DomainInterface::bridge).filter(b -> !b.isEmpty()).findFirst().orElse("");
     }

@@ -24,7 +24,9 @@ import org.tcpferry.protocol.Selection;
  * agent a HandoffOrder for all its connections and replies when the agent's HandoffComplete
  * arrives; {@code reclaim domain=X} sends a ReclaimOrder and replies when the agent acknowledges
  * it; {@code libvirt-hook} (from libvirt-hooks/qemu) is acknowledged at once, since libvirt waits
- * for the hook. Exit codes as the CLI's: 0 done, 1 failed, 2 wrong usage.
+ * for the hook. {@code handoff ... holdOn=NODE} places the copies on the host manager NODE (a
+ * {@code peers} entry) instead of this one: each HandoffRequest of that order is relayed there.
+ * Exit codes as the CLI's: 0 done, 1 failed, 2 wrong usage.
  */
 final class ControlService {
     private static final Logger log = LoggerFactory.getLogger(ControlService.class);
@@ -47,7 +49,7 @@ final class ControlService {
                 return done(0, libvirtHook(command));
             case "handoff":
                 try {
-                    return order(command, new HandoffOrder(selection(command)));
+                    return handoff(command, new HandoffOrder(selection(command)));
                 } catch (IllegalArgumentException e) {
                     return done(2, error(e.getMessage()));
                 }
@@ -73,6 +75,33 @@ final class ControlService {
         reply.put("known", holds != null);
         reply.put("held", holds == null ? 0 : holds.connections().size());
         return reply;
+    }
+
+    /** A handoff order, with its copies placed on another host while it runs when {@code holdOn} says so. */
+    private CompletableFuture<Message> handoff(ControlCommand command, HandoffOrder order) {
+        String domain = command.args().get("domain");
+        String wanted = command.args().get("holdOn");
+        if (wanted == null || wanted.isEmpty() || wanted.equals(manager.config().node())) {
+            return order(command, order);
+        }
+        org.tcpferry.host.config.PeerAddress peer = manager.config().peerFor(wanted);
+        if (peer == null) {
+            return done(2, error("holdOn=" + wanted + " is neither the node name nor the address of an entry in this "
+                    + "host's peers list (known: " + manager.config().peers() + ")"));
+        }
+        String holdOn = peer.node();
+        if (domain == null || manager.domain(domain) == null) {
+            return done(2, error("unknown domain " + domain + " (argument domain=NAME)"));
+        }
+        synchronized (endpoints) {
+            if (endpoints.copiesPlacedOn(domain) != null) {
+                return done(1, error("a handoff of " + domain + " to " + endpoints.copiesPlacedOn(domain)
+                        + " is already running"));
+            }
+            endpoints.placeCopies(domain, holdOn);
+        }
+        log.info("event=copies_placed domain={} holder={}", domain, holdOn);
+        return order(command, order).whenComplete((reply, error) -> endpoints.placeCopies(domain, null));
     }
 
     private CompletableFuture<Message> order(ControlCommand command, Message order) {
@@ -102,7 +131,12 @@ final class ControlService {
                 result.put("error", "agent answered " + reply);
                 return new ControlReply(1, result.toString());
             }
-            result.put("held", manager.domain(domain).connections().size());
+            String placedOn = endpoints.copiesPlacedOn(domain);
+            if (placedOn != null) {
+                result.put("holder", placedOn);
+            } else {
+                result.put("held", manager.domain(domain).connections().size());
+            }
             return new ControlReply(0, result.toString());
         });
     }

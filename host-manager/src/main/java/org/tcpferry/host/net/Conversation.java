@@ -33,6 +33,11 @@ final class Conversation {
         this.nextId = new AtomicInteger(opener ? 1 : 2);
     }
 
+    /** Whether the channel is still connected. */
+    boolean isOpen() {
+        return channel.isActive();
+    }
+
     /** Sends {@code request} with a fresh id; completes with the message that carries that id back. */
     CompletableFuture<Message> request(Message request) {
         int id = nextId.getAndAdd(2);

@@ -58,13 +58,18 @@ public final class Endpoints implements Closeable {
     private final Map<String, Conversation> agents = new HashMap<>();
     private final ControlService control;
     private final Map<String, SocketAddress> guestListenAddresses = new HashMap<>();
+    private final Map<String, String> copyPlacements = new HashMap<>();
+    private final Relay relay;
+    private final org.tcpferry.host.steer.GuestAnnouncer announcer = new org.tcpferry.host.steer.GuestAnnouncer();
     private volatile boolean closing;
     private InetSocketAddress peerAddress;
 
-    private Endpoints(HostConfig config, HostManager manager) {
+    private Endpoints(HostConfig config, HostManager manager) throws IOException {
         this.config = config;
         this.manager = manager;
         this.control = new ControlService(manager, this);
+        this.relay = new Relay(new PeerLinks(config, group,
+                ready -> pipeline(Role.PEER_HOST, null, "peer-link", true, ready)));
     }
 
     public static Endpoints start(HostConfig config, HostManager manager) throws IOException {
@@ -81,6 +86,7 @@ public final class Endpoints implements Closeable {
             if (config.peer().enabled()) {
                 endpoints.startPeer(config.peer());
             }
+            endpoints.relay.warmUp();
             return endpoints;
         } catch (IOException | RuntimeException e) {
             endpoints.close();
@@ -105,6 +111,28 @@ public final class Endpoints implements Closeable {
 
     ControlService control() {
         return control;
+    }
+
+    Relay relay() {
+        return relay;
+    }
+
+    org.tcpferry.host.steer.GuestAnnouncer announcer() {
+        return announcer;
+    }
+
+    /** The host the copies of {@code domain}'s running handoff go to, or null for this host. */
+    synchronized String copiesPlacedOn(String domain) {
+        return copyPlacements.get(domain);
+    }
+
+    /** Places the copies of {@code domain}'s next handoffs on {@code node}; null places them here again. */
+    synchronized void placeCopies(String domain, String node) {
+        if (node == null) {
+            copyPlacements.remove(domain);
+        } else {
+            copyPlacements.put(domain, node);
+        }
     }
 
     /** Runs a control verb as if the CLI had sent it (the host manager's own automatic reclaim uses it). */
@@ -225,6 +253,11 @@ public final class Endpoints implements Closeable {
 
     /** @param opener whether this host opens the connection (it then speaks first) */
     private ChannelInitializer<Channel> pipeline(Role role, String domain, String endpoint, boolean opener) {
+        return pipeline(role, domain, endpoint, opener, null);
+    }
+
+    private ChannelInitializer<Channel> pipeline(Role role, String domain, String endpoint, boolean opener,
+            java.util.concurrent.CompletableFuture<Conversation> ready) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -232,7 +265,7 @@ public final class Endpoints implements Closeable {
                     ch.pipeline().addLast(new RootOnly());
                 }
                 ch.pipeline().addLast(new FrameCodec(Frames.DEFAULT_MAX_PAYLOAD, endpoint));
-                ch.pipeline().addLast(new MessageHandler(role, manager, Endpoints.this, domain, opener));
+                ch.pipeline().addLast(new MessageHandler(role, manager, Endpoints.this, domain, opener, ready));
             }
         };
     }
@@ -266,6 +299,7 @@ public final class Endpoints implements Closeable {
         // Closed outside the lock: each channel's close listener takes it on the event loop.
         guests.forEach(c -> c.close().awaitUninterruptibly());
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        announcer.close();
         if (!config.controlSocket().isEmpty()) {
             try {
                 Files.deleteIfExists(Path.of(config.controlSocket()));

@@ -43,15 +43,23 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
     private final String domain;
     /** Whether this host opened the connection (then it sent Hello and the other side does not). */
     private final boolean opener;
+    /** For a link this host opened to another host: completed once our Hello is answered; else null. */
+    private final CompletableFuture<Conversation> ready;
     private boolean helloSeen;
     private Conversation conversation;
 
     MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener) {
+        this(role, manager, endpoints, domain, opener, null);
+    }
+
+    MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener,
+            CompletableFuture<Conversation> ready) {
         this.role = role;
         this.manager = manager;
         this.endpoints = endpoints;
         this.domain = domain;
         this.opener = opener;
+        this.ready = ready;
     }
 
     @Override
@@ -68,6 +76,15 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
                         if (error == null && !(reply instanceof HelloReply)) {
                             log.warn("event=hello_refused role={} domain={} reply={}", role, domain, reply);
                             ctx.close();
+                        }
+                        if (ready != null) {
+                            if (reply instanceof HelloReply) {
+                                ready.complete(conversation);
+                            } else {
+                                ready.completeExceptionally(new java.io.IOException("host at "
+                                        + ctx.channel().remoteAddress() + " refused our Hello: "
+                                        + (error != null ? error.getMessage() : reply)));
+                            }
                         }
                     });
         }
@@ -129,6 +146,21 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
                 return done(new ErrorReply(ErrorCode.NOT_OWNER, "this channel belongs to domain " + domain
                         + ", not " + request.domain()));
             }
+            String placement = role == Role.AGENT ? endpoints.copiesPlacedOn(domain) : null;
+            if (placement != null) {
+                // The operator chose another host for this handoff's copies (--hold-on).
+                return endpoints.relay().forward(placement, request, ctx.channel());
+            }
+            if (role == Role.PEER_HOST) {
+                // Copies placed here while the guest runs elsewhere: draw its frames to this host.
+                return handoffs.handoff(request).thenApply(reply -> {
+                    org.tcpferry.host.config.DomainConfig held = manager.config().domain(request.domain());
+                    if (reply instanceof org.tcpferry.protocol.HandoffAccepted && held != null) {
+                        endpoints.announcer().guestHeldHere(held);
+                    }
+                    return reply;
+                });
+            }
             return handoffs.handoff(request);
         }
         if (message instanceof HandoffComplete complete) {
@@ -138,15 +170,38 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
             return done(new Ack());
         }
         if (message instanceof ReleaseRequest request) {
-            return handoffs.release(request, ctx.channel());
+            CompletableFuture<Message> relayed = relayIfHeldElsewhere(ctx, request, request.flow(), request.token());
+            return relayed != null ? relayed : handoffs.release(request, ctx.channel());
         }
         if (message instanceof ReleaseConfirm confirm) {
-            return handoffs.confirm(confirm);
+            CompletableFuture<Message> relayed = relayIfHeldElsewhere(ctx, confirm, confirm.flow(), confirm.token());
+            return relayed != null ? relayed : handoffs.confirm(confirm);
         }
         if (message instanceof ReleaseAbort abort) {
-            return handoffs.abort(abort);
+            CompletableFuture<Message> relayed = relayIfHeldElsewhere(ctx, abort, abort.flow(), abort.token());
+            return relayed != null ? relayed : handoffs.abort(abort);
         }
         return done(unexpected(message));
+    }
+
+    /**
+     * An agent's request about a copy another host holds (its token names that host) goes to that
+     * host; null when this host holds it. Only agent channels are relayed: a request that came
+     * from another host is answered here, so relays never loop. The flow must be one of this
+     * channel's domain's addresses, as for a handoff.
+     */
+    private CompletableFuture<Message> relayIfHeldElsewhere(ChannelHandlerContext ctx, Message request,
+            org.tcpferry.protocol.FlowKey flow, byte[] token) {
+        String holder = org.tcpferry.protocol.HolderToken.holder(token);
+        if (role != Role.AGENT || holder == null || holder.equals(manager.config().node())) {
+            return null;
+        }
+        org.tcpferry.host.config.DomainConfig own = manager.config().domain(domain);
+        if (own != null && !own.addressSet().contains(flow.local().getAddress())) {
+            return done(new ErrorReply(ErrorCode.NOT_OWNER, "domain " + domain + " does not own "
+                    + flow.local().getAddress().getHostAddress() + "; not relayed to " + holder));
+        }
+        return endpoints.relay().forward(holder, request, ctx.channel());
     }
 
     private Message hello(Hello hello) {
@@ -178,6 +233,13 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
             endpoints.agentDisconnected(domain, conversation);
         }
         manager.handoffs().requesterGone(ctx.channel());
+        if (role == Role.AGENT) {
+            endpoints.relay().requesterGone(ctx.channel());
+        }
+        if (ready != null) {
+            ready.completeExceptionally(new java.io.IOException("channel to " + ctx.channel().remoteAddress()
+                    + " closed before Hello was answered"));
+        }
         super.channelInactive(ctx);
     }
 

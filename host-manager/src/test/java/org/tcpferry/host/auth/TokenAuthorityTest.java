@@ -24,9 +24,10 @@ class TokenAuthorityTest {
     @Test
     void tokenVerifiesForItsFlowOnlyAndCarriesItsIssueTime() {
         Clock clock = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_123L), ZoneOffset.UTC);
-        TokenAuthority authority = new TokenAuthority(new byte[32], clock);
+        TokenAuthority authority = new TokenAuthority(new byte[32], "hv1", clock);
         byte[] token = authority.issue(UUID, GUEST, PEER);
-        assertThat(token).hasSize(TokenAuthority.TOKEN_LENGTH);
+        assertThat(token).hasSize(1 + 3 + TokenAuthority.BODY_LENGTH);
+        assertThat(org.tcpferry.protocol.HolderToken.holder(token)).isEqualTo("hv1");
         assertThat(TokenAuthority.issuedAt(token)).isEqualTo(1_700_000_000_123L);
         assertThat(authority.verify(token, UUID, GUEST, PEER)).isTrue();
         assertThat(authority.verify(token, UUID.replace('1', '2'), GUEST, PEER)).isFalse();
@@ -38,7 +39,7 @@ class TokenAuthorityTest {
 
     @Test
     void anyChangedBitIsRefused() {
-        TokenAuthority authority = new TokenAuthority(new byte[32]);
+        TokenAuthority authority = new TokenAuthority(new byte[32], "hv1");
         byte[] token = authority.issue(UUID, GUEST, PEER);
         for (int i = 0; i < token.length * 8; i++) {
             byte[] forged = token.clone();
@@ -48,11 +49,20 @@ class TokenAuthorityTest {
     }
 
     @Test
+    void aTokenOfAnotherHostIsNotVerifiedHereEvenWithTheSameSecret() {
+        byte[] token = new TokenAuthority(new byte[32], "hv2").issue(UUID, GUEST, PEER);
+        assertThat(new TokenAuthority(new byte[32], "hv1").verify(token, UUID, GUEST, PEER)).isFalse();
+        byte[] renamed = org.tcpferry.protocol.HolderToken.of("hv1", org.tcpferry.protocol.HolderToken.body(token));
+        assertThat(new TokenAuthority(new byte[32], "hv1").verify(renamed, UUID, GUEST, PEER))
+                .as("the name is inside the MAC: relabelling a token does not make it valid elsewhere").isFalse();
+    }
+
+    @Test
     void anotherSecretMakesOtherTokens() {
         byte[] other = new byte[32];
         other[0] = 1;
-        byte[] token = new TokenAuthority(new byte[32]).issue(UUID, GUEST, PEER);
-        assertThat(new TokenAuthority(other).verify(token, UUID, GUEST, PEER)).isFalse();
+        byte[] token = new TokenAuthority(new byte[32], "hv1").issue(UUID, GUEST, PEER);
+        assertThat(new TokenAuthority(other, "hv1").verify(token, UUID, GUEST, PEER)).isFalse();
     }
 
     @Test

@@ -47,17 +47,17 @@ class CliParsingTest {
     }
 
     @Test
-    void holdOnTargetIsRefusedBeforeAnythingIsDone() {
+    void holdOnTargetNeedsAHostInTheDestinationUri() {
         assertThat(run("migrate", "--hold-on", "target", "--socket", "/nonexistent/control.sock", "--connect",
-                "test:///nonexistent", "web1", "qemu+ssh://b/system")).isEqualTo(TcpferryCommand.NOT_SUPPORTED);
-        assertThat(err.toString()).contains("host-to-host relay").contains("nothing was changed");
+                "test:///nonexistent", "web1", "qemu:///system")).isEqualTo(TcpferryCommand.USAGE);
+        assertThat(err.toString()).contains("needs a host in DEST-URI").contains("nothing was changed");
     }
 
     @Test
-    void holdOnTargetJsonSaysWhatFailed() {
-        assertThat(run("migrate", "--json", "--hold-on", "hostc", "web1", "qemu+ssh://b/system"))
-                .isEqualTo(TcpferryCommand.NOT_SUPPORTED);
-        assertThat(out.toString()).contains("\"ok\":false").contains("\"exitCode\":6").contains("\"holding\"");
+    void holdOnTargetNamesTheDestinationHost() {
+        MigrateCommand command = new MigrateCommand();
+        new CommandLine(command).parseArgs("--hold-on", "target", "web1", "qemu+tcp://hvb.example:16509/system");
+        assertThat(command.destinationHost()).isEqualTo("hvb.example");
     }
 
     @Test

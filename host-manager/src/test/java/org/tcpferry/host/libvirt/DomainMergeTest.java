@@ -24,7 +24,7 @@ class DomainMergeTest {
         List<DomainConfig> merged = DomainMerge.merge(List.of(configured),
                 List.of(discovered("web1", "/run/web1.sock", List.of("10.0.0.5"))));
         assertThat(merged).containsExactly(new DomainConfig("web1", "cfg-uuid", List.of("10.0.0.5"), "ns1", "brX",
-                "/run/web1.sock", "connect"));
+                "/run/web1.sock", "connect", List.of("52:54:00:00:00:01")));
     }
 
     @Test

@@ -30,6 +30,7 @@ import org.tcpferry.agent.core.Phase;
 import org.tcpferry.host.HostManager;
 import org.tcpferry.host.config.DomainConfig;
 import org.tcpferry.host.config.HostConfig;
+import org.tcpferry.host.config.PeerAddress;
 import org.tcpferry.host.config.PeerConfig;
 import org.tcpferry.host.config.QuotaConfig;
 import org.tcpferry.host.net.Envelope;
@@ -55,11 +56,21 @@ import org.tcpferry.sys.SockOpt;
  */
 final class AgentBed implements AutoCloseable {
     static final String DOMAIN = "vm1";
+    static final String HOSTA = "hostA-test";
+    static final String HOSTB = "hostB-test";
+    /** The agent's listening socket, played as the guest end of a virtio-serial port. */
+    static final String AGENT_SOCKET = "agent.sock";
+    private static final String HOSTA_CHANNEL = "hostA-channel.sock";
+    private static final String HOSTB_CHANNEL = "hostB-channel.sock";
 
     final StandardTopology net;
     final Path dir;
     final HostConfig hostConfig;
+    final HostConfig hostConfigB;
     HostManager hostA;
+    /** Host B's manager, once {@link #startHostB} or {@link #moveToHostB} ran. */
+    HostManager hostB;
+    private boolean moved;
     Agent agent;
     /** Ids for orders sent straight down host A's channel, far above the host's own odd ids. */
     private final AtomicInteger orderIds = new AtomicInteger(0x40000001);
@@ -67,10 +78,11 @@ final class AgentBed implements AutoCloseable {
     private final List<PeerEcho> peers = new ArrayList<>();
     private final List<NativeSocket> listeners = new ArrayList<>();
 
-    private AgentBed(StandardTopology net, Path dir, HostConfig hostConfig) {
+    private AgentBed(StandardTopology net, Path dir, HostConfig hostConfig, HostConfig hostConfigB) {
         this.net = net;
         this.dir = dir;
         this.hostConfig = hostConfig;
+        this.hostConfigB = hostConfigB;
     }
 
     static AgentBed create(String purpose) throws Exception {
@@ -85,15 +97,16 @@ final class AgentBed implements AutoCloseable {
         StandardTopology net = StandardTopology.create(purpose);
         Path dir = Files.createTempDirectory("tcpferry-agent-test");
         try {
-            QuotaConfig q = QuotaConfig.defaults();
-            HostConfig config = new HostConfig("hostA-test", dir.resolve("control.sock").toString(), PeerConfig.disabled(),
-                    dir.resolve("host.secret").toString(), new QuotaConfig(q.connectionSpoolBytes(), q.domainSpoolBytes(),
-                    q.memoryPerConnectionBytes(), dir.resolve("spool").toString()), null, "127.0.0.1:0",
-                    List.of(new DomainConfig(DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001",
-                            List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"),
-                            net.hostA().file().toString(), StandardTopology.HOST_BRIDGE,
-                            dir.resolve("agent.sock").toString(), "connect")));
-            AgentBed bed = new AgentBed(net, dir, config);
+            int peerPortA = freePort();
+            int peerPortB = freePort();
+            // Host A reaches the agent through a link to its socket, which a move to host B removes:
+            // as after a migration, host A can no longer connect to the guest's channel.
+            Files.createSymbolicLink(dir.resolve(HOSTA_CHANNEL), dir.resolve(AGENT_SOCKET));
+            HostConfig config = hostConfig(HOSTA, dir.resolve("a"), net.hostA().file(), dir.resolve(HOSTA_CHANNEL),
+                    peerPortA, HOSTB, peerPortB);
+            HostConfig configB = hostConfig(HOSTB, dir.resolve("b"), net.hostB().file(), dir.resolve(HOSTB_CHANNEL),
+                    peerPortB, HOSTA, peerPortA);
+            AgentBed bed = new AgentBed(net, dir, config, configB);
             if (inProcess) {
                 bed.agent = Agent.start(bed.agentConfig());
             } else {
@@ -109,8 +122,60 @@ final class AgentBed implements AutoCloseable {
         }
     }
 
+    /**
+     * A host manager for domain {@value #DOMAIN} whose bridge is in {@code netns}, with a plaintext
+     * peer endpoint on loopback and the other host as its one peer (both on this machine).
+     */
+    private static HostConfig hostConfig(String node, Path dir, Path netns, Path channel, int peerPort, String otherNode,
+            int otherPort) throws IOException {
+        Files.createDirectories(dir);
+        QuotaConfig q = QuotaConfig.defaults();
+        return new HostConfig(node, dir.resolve("control.sock").toString(),
+                new PeerConfig("127.0.0.1:" + peerPort, null, null, null, true), dir.resolve("host.secret").toString(),
+                new QuotaConfig(q.connectionSpoolBytes(), q.domainSpoolBytes(), q.memoryPerConnectionBytes(),
+                        dir.resolve("spool").toString()), null, "127.0.0.1:0",
+                List.of(new DomainConfig(DOMAIN, "6f1e1f1a-0000-4000-8000-00000000a001",
+                        List.of(StandardTopology.GUEST_V4, StandardTopology.GUEST_V6 + "/128"), netns.toString(),
+                        StandardTopology.HOST_BRIDGE, channel.toString(), "connect", List.of(StandardTopology.GUEST_MAC))),
+                null, List.of(new PeerAddress(otherNode, "127.0.0.1:" + otherPort)));
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts host B's manager (the guest's channel reaches it only after {@link #moveToHostB}). */
+    void startHostB() throws Exception {
+        if (hostB == null) {
+            hostB = HostManager.start(hostConfigB);
+        }
+    }
+
+    /**
+     * The guest moves to host B as a VM does: its port moves to host B's bridge and announces it,
+     * host A loses the guest's channel for good and host B gets it. The copies stay where they are.
+     */
+    void moveToHostB() throws Exception {
+        startHostB();
+        // Host B's end of the channel exists before the guest runs there (libvirt starts the
+        // destination's QEMU first): host B connects and waits for the agent, which still talks to A.
+        Files.createSymbolicLink(dir.resolve(HOSTB_CHANNEL), dir.resolve(AGENT_SOCKET));
+        AgentBed.await(() -> hostB.endpoints().guestChannel(DOMAIN) != null, 20_000, "host B to reach the channel");
+        Files.delete(dir.resolve(HOSTA_CHANNEL));
+        io.netty.channel.Channel a = hostA.endpoints().guestChannel(DOMAIN);
+        if (a != null) {
+            a.close().sync();
+        }
+        net.migrateGuest();
+        moved = true;
+        await(() -> hostB.endpoints().guestChannel(DOMAIN) != null && (agent == null || (agent.session() != null
+                && HOSTB.equals(agent.session().peerNode()))), 20_000, "host B connected to the agent");
+    }
+
     AgentConfig agentConfig() {
-        return new AgentConfig("unix:" + dir.resolve("agent.sock"), dir.resolve("journal"), "guest-test", "",
+        return new AgentConfig("unix:" + dir.resolve(AGENT_SOCKET), dir.resolve("journal"), "guest-test", "",
                 net.guest().file(), true);
     }
 
@@ -122,8 +187,22 @@ final class AgentBed implements AutoCloseable {
     }
 
     void awaitConnected() throws Exception {
-        await(() -> (agent == null || agent.session() != null) && hostA.endpoints().guestChannel(DOMAIN) != null, 20_000,
-                "host A connected to the agent");
+        HostManager host = currentHost();
+        await(() -> (agent == null || agent.session() != null) && host.endpoints().guestChannel(DOMAIN) != null, 20_000,
+                host.config().node() + " connected to the agent");
+    }
+
+    /** The host whose manager the guest's channel reaches: host B after {@link #moveToHostB}, else host A. */
+    HostManager currentHost() {
+        return moved ? hostB : hostA;
+    }
+
+    /** Host B's manager, stopped and started again with {@code config} (the agent reconnects to it). */
+    void restartHostB(HostConfig config) throws Exception {
+        if (hostB != null) {
+            hostB.close();
+        }
+        hostB = HostManager.start(config);
     }
 
     /** The agent as a process: {@code bin/tcpferry-agent run} with this bed's channel and journal. */
@@ -131,7 +210,7 @@ final class AgentBed implements AutoCloseable {
 
     void spawnAgent() throws IOException {
         Path script = Path.of("..", "bin", "tcpferry-agent").toAbsolutePath().normalize();
-        agentProcess = new ProcessBuilder(script.toString(), "run", "--channel", "unix:" + dir.resolve("agent.sock"),
+        agentProcess = new ProcessBuilder(script.toString(), "run", "--channel", "unix:" + dir.resolve(AGENT_SOCKET),
                 "--journal", dir.resolve("journal").toString(), "--node", "guest-process",
                 "--netns", net.guest().file().toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
@@ -145,7 +224,34 @@ final class AgentBed implements AutoCloseable {
 
     /** The connections host A holds for the domain now. */
     int heldByHostA() {
-        return hostA.status().path("domains").get(0).path("connections").size();
+        return held(hostA);
+    }
+
+    /**
+     * What a user checks at the end: every connection CONFORMED, nothing held on either host, the
+     * applications' descriptors unchanged, no peer error, both streams byte-exact.
+     */
+    void assertAllBackAndNothingHeld(App... apps) throws Exception {
+        for (org.tcpferry.agent.core.CarriedReport r : agent.reports()) {
+            System.out.println("carried " + r);
+            org.assertj.core.api.Assertions.assertThat(r.phase()).isEqualTo(Phase.CONFORMED);
+        }
+        org.assertj.core.api.Assertions.assertThat(heldByHostA()).as("held by host A").isZero();
+        if (hostB != null) {
+            org.assertj.core.api.Assertions.assertThat(held(hostB)).as("held by host B").isZero();
+        }
+        for (App app : apps) {
+            org.assertj.core.api.Assertions.assertThat(app.sockets()).as("same descriptors")
+                    .containsAllEntriesOf(app.socketsBefore);
+            org.assertj.core.api.Assertions.assertThat(app.peers)
+                    .allSatisfy(p -> org.assertj.core.api.Assertions.assertThat(p.failure()).isNull());
+            System.out.println("echoed byte-exact both ways: " + app.finish(30_000));
+        }
+    }
+
+    /** The connections {@code host} holds for the domain now. */
+    static int held(HostManager host) {
+        return host.status().path("domains").get(0).path("connections").size();
     }
 
     /** Sends {@code order} from host A to the agent, as the host's own logic would. */
@@ -159,7 +265,12 @@ final class AgentBed implements AutoCloseable {
      * and returns its reply once the agent has answered the order.
      */
     ControlReply control(String verb) throws Exception {
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(hostConfig.controlSocket()))) {
+        return control(hostConfig, verb, Map.of("domain", DOMAIN));
+    }
+
+    /** A verb with arguments on the control socket of the host manager configured by {@code host}. */
+    ControlReply control(HostConfig host, String verb, Map<String, String> args) throws Exception {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(host.controlSocket()))) {
             OutputStream out = Channels.newOutputStream(ch);
             InputStream in = Channels.newInputStream(ch);
             FrameStreams.write(out, MessageCodec.encode(1, new Hello(Hello.CONTROL, "agent-test", "")));
@@ -167,7 +278,7 @@ final class AgentBed implements AutoCloseable {
             if (!(hello instanceof HelloReply)) {
                 throw new AssertionError("control socket answered Hello with " + hello);
             }
-            FrameStreams.write(out, MessageCodec.encode(3, new ControlCommand(verb, Map.of("domain", DOMAIN))));
+            FrameStreams.write(out, MessageCodec.encode(3, new ControlCommand(verb, args)));
             while (true) {
                 Message m = MessageCodec.decode(FrameStreams.read(in));
                 if (m instanceof ControlReply reply) {
@@ -396,11 +507,10 @@ final class AgentBed implements AutoCloseable {
                 }
             }
             if (hostA != null) {
-                // Host A closing while its guest channel is still open can deadlock in Endpoints.close
-                // (it waits for the close under the lock the channel's close listener needs): let the
-                // channel go first.
-                await(() -> hostA.endpoints().guestChannel(DOMAIN) == null, 10_000, "host A to see the agent go");
                 hostA.close();
+            }
+            if (hostB != null) {
+                hostB.close();
             }
         } catch (Exception | AssertionError e) {
             failure = e instanceof Exception ex ? ex : new Exception(e);

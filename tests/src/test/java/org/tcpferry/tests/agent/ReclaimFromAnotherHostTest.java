@@ -24,10 +24,11 @@ import org.tcpferry.rig.StandardTopology;
 import org.tcpferry.tests.agent.AgentBed.App;
 
 /**
- * After a move, a host that does not hold the copy ("hostB", played by hand here) reaches the agent
- * first and is asked for the connection: it answers UNKNOWN_FLOW, since host managers do not relay
- * releases yet. The agent must not give the connection up (host A still holds it live): it stays
- * HANDED_OFF, and when host A reconnects the agent takes it back from host A, byte-exact.
+ * After a move, a host that does not hold the copy and does not relay to its holder ("hostB",
+ * played by hand here: an old or misconfigured host manager) reaches the agent first and answers
+ * UNKNOWN_FLOW on its own. The agent must not give the connection up (host A still holds it live):
+ * it stays HANDED_OFF, and when host A reconnects the agent takes it back from host A, byte-exact.
+ * A relaying host B is {@link HostToHostRelayTest}.
  */
 @KernelTest
 class ReclaimFromAnotherHostTest {

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.tcpferry.agent.core.Phase;
 import org.tcpferry.protocol.HandoffOrder;
 import org.tcpferry.protocol.PortRange;
-import org.tcpferry.protocol.ReclaimOrder;
 import org.tcpferry.protocol.Selection;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.rig.StandardTopology;
@@ -20,9 +19,9 @@ import org.tcpferry.tests.agent.AgentBed.App;
  * (its link down), then migrates to host B and announces itself. The carried connection comes
  * back on the same descriptor, byte-exact both ways; the control connection died within seconds.
  *
- * <p>Host A keeps holding the copy while the guest moves, and the reclaim goes to host A over the
- * agent's channel: the host-to-host relay of a release (host B asking host A) is not in the host
- * manager yet.
+ * <p>Host A keeps holding the copy while the guest moves; after the move the guest's channel
+ * reaches only host B's manager, which relays the agent's release to host A over the peer
+ * endpoint.
  */
 @KernelTest
 class SuspendAndMigrateTest {
@@ -51,9 +50,8 @@ class SuspendAndMigrateTest {
             }
 
             bed.net.guestLink().up(); // the VM resumes: its link comes up as its port moves to host B,
-            bed.net.migrateGuest(); // which then announces it
             long start = System.nanoTime();
-            bed.order(new ReclaimOrder());
+            bed.moveToHostB(); // which announces it; its channel now reaches host B, and the agent reclaims
             bed.awaitAllBack(1, 20_000);
             System.out.printf("back on host B %d ms after the reclaim order, %d s after the suspension%n",
                     (System.nanoTime() - start) / 1_000_000, (System.nanoTime() - suspended) / 1_000_000_000);
@@ -62,6 +60,7 @@ class SuspendAndMigrateTest {
             assertThat(controlPeer.failure().getMessage()).containsIgnoringCase("timed out");
             assertThat(carriedPeer.failure()).as("the carried connection's peer saw no error").isNull();
             assertThat(bed.agent.reports().get(0).phase()).isEqualTo(Phase.CONFORMED);
+            assertThat(bed.heldByHostA()).as("host A released its copy to host B's relay").isZero();
             assertThat(carried.sockets()).as("same descriptors").containsAllEntriesOf(carried.socketsBefore);
             System.out.println("carried " + bed.agent.reports().get(0));
             System.out.println("echoed byte-exact both ways: " + carried.finish(30_000));

@@ -1,0 +1,103 @@
+package org.tcpferry.tests.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tcpferry.agent.core.Carried;
+import org.tcpferry.agent.core.CrashPoint;
+import org.tcpferry.agent.core.Phase;
+import org.tcpferry.host.config.PeerAddress;
+import org.tcpferry.protocol.HandoffOrder;
+import org.tcpferry.protocol.Selection;
+import org.tcpferry.rig.KernelTest;
+import org.tcpferry.rig.StandardTopology;
+import org.tcpferry.tests.agent.AgentBed.App;
+
+/**
+ * The guest moves from host A to host B while host A holds its copies; the guest's channel now
+ * reaches only host B's manager, which relays the agent's releases to host A over the peer
+ * endpoint (the holder is named in each token). Every test ends with both streams byte-exact, the
+ * application's descriptors unchanged, and nothing held on either host.
+ */
+@KernelTest
+class HostToHostRelayTest {
+
+    @Test
+    void reclaimOnHostBIsRelayedToHostAWhichHoldsTheCopies() throws Exception {
+        try (AgentBed bed = AgentBed.create("relay")) {
+            App v4 = bed.app("client", StandardTopology.PEER_V4, 7961, 1, AgentBed.impatientStreaming(4096, 20));
+            App v6 = bed.app("client", StandardTopology.PEER_V6, 7962, 1, AgentBed.impatientStreaming(4096, 20));
+            Thread.sleep(300);
+            bed.order(new HandoffOrder(Selection.all()));
+            bed.awaitPhase(Phase.HANDED_OFF, 2, 20_000);
+            assertThat(bed.agent.connections()).extracting(Carried::holder).containsOnly(AgentBed.HOSTA);
+
+            bed.net.guestLink().down(); // the VM is stopped for longer than the peers' 3 s timeout
+            Thread.sleep(6_000);
+            bed.net.guestLink().up();
+            long start = System.nanoTime();
+            bed.moveToHostB(); // it runs again on host B, whose manager it reaches; the agent reclaims
+            bed.awaitAllBack(2, 30_000);
+            System.out.printf("back through host B %d ms after the move%n", (System.nanoTime() - start) / 1_000_000);
+
+            bed.assertAllBackAndNothingHeld(v4, v6);
+        }
+    }
+
+    @Test
+    void agentDyingBetweenARelayedGrantAndItsConfirmLeavesHostAHoldingUntilTheNextReclaim() throws Exception {
+        try (AgentBed bed = AgentBed.create("relay-crash")) {
+            App app = bed.app("client", StandardTopology.PEER_V4, 7963, 2, AgentBed.patientStreaming(4096, 20));
+            Thread.sleep(300);
+            bed.order(new HandoffOrder(Selection.all()));
+            bed.awaitPhase(Phase.HANDED_OFF, 2, 20_000);
+
+            bed.agent.simulateCrashAt(CrashPoint.AFTER_FIRST_CONFORM);
+            bed.moveToHostB(); // the agent reclaims through host B and dies after its first conform
+            AgentBed.await(bed.agent::crashed, 20_000, "the agent to stop after its first conform");
+            // Host B saw the agent's channel close with a granted release unconfirmed, and aborted it
+            // at host A, which holds both connections again.
+            AgentBed.await(() -> bed.heldByHostA() == 2 && holdingStates(bed).stream().allMatch("HOLDING"::equals),
+                    20_000, "host A to hold both again (now " + holdingStates(bed) + ")");
+            Thread.sleep(2_000);
+
+            bed.restartAgent();
+            bed.awaitAllBack(2, 30_000);
+            bed.assertAllBackAndNothingHeld(app);
+        }
+    }
+
+    @Test
+    void anUnreachableHolderKeepsHoldingAndTheReclaimSucceedsOnceItIsReachable() throws Exception {
+        try (AgentBed bed = AgentBed.create("relay-unreachable")) {
+            // A patient peer: once the guest runs on host B the peer's packets go there (the guest
+            // announced itself), so host A's copy no longer hears them and only the peer's
+            // retransmissions bridge the time until the reclaim succeeds.
+            App app = bed.app("client", StandardTopology.PEER_V4, 7964, 1, AgentBed.patientStreaming(4096, 20));
+            Thread.sleep(300);
+            bed.order(new HandoffOrder(Selection.all()));
+            bed.awaitPhase(Phase.HANDED_OFF, 1, 20_000);
+
+            // Host B's peers list points at a port where nobody listens: it cannot reach host A.
+            bed.restartHostB(bed.hostConfigB.withPeers(List.of(new PeerAddress(AgentBed.HOSTA, "127.0.0.1:1"))));
+            bed.moveToHostB();
+            AgentBed.await(() -> bed.agent.connections().get(0).error() != null
+                    && bed.agent.connections().get(0).error().contains("UNREACHABLE"), 20_000,
+                    "the agent to hear that host A is unreachable");
+            assertThat(bed.agent.connections().get(0).phase()).isEqualTo(Phase.HANDED_OFF);
+            Thread.sleep(5_000);
+            assertThat(holdingStates(bed)).as("host A keeps holding what it could not hand back").containsExactly("HOLDING");
+
+            bed.restartHostB(bed.hostConfigB); // now with host A's real address; the agent reconnects
+            bed.awaitAllBack(1, 30_000);
+            bed.assertAllBackAndNothingHeld(app);
+        }
+    }
+
+    private static List<String> holdingStates(AgentBed bed) {
+        List<String> states = new java.util.ArrayList<>();
+        bed.hostA.status().path("domains").get(0).path("connections").forEach(c -> states.add(c.path("state").asText()));
+        return states;
+    }
+}
