@@ -23,15 +23,23 @@ public final class HostDaemon {
     /** Port of every host manager's peer endpoint (each on its own host address). */
     public static final int PEER_PORT = 7400;
 
+    /** Another host manager this one relays releases and handoffs to: its node name and peer endpoint. */
+    public record Peer(String node, String address) {
+    }
+
     /**
      * What a daemon is started with.
      *
+     * @param guestMac the guest's MAC on {@code bridge} (announced when this host holds copies for a guest
+     *     that runs elsewhere: {@code --hold-on})
+     * @param peerAddress this host's address for its peer endpoint
+     * @param peers the other hosts' peer endpoints (the relay)
      * @param libvirtUri libvirt for discovery and lifecycle events (automatic reclaim); null: none
      */
-    public record Settings(String node, String domain, String uuid, String guestAddress, String bridge,
-            Path channelSocket, String peerAddress, String libvirtUri) {
+    public record Settings(String node, String domain, String uuid, String guestAddress, String guestMac, String bridge,
+            Path channelSocket, String peerAddress, List<Peer> peers, String libvirtUri) {
         public Settings withLibvirtUri(String uri) {
-            return new Settings(node, domain, uuid, guestAddress, bridge, channelSocket, peerAddress, uri);
+            return new Settings(node, domain, uuid, guestAddress, guestMac, bridge, channelSocket, peerAddress, peers, uri);
         }
     }
 
@@ -84,12 +92,17 @@ public final class HostDaemon {
         sections.add("\"secretFile\": \"" + dir.resolve("host.secret") + "\"");
         sections.add("\"quotas\": { \"spoolDir\": \"" + dir.resolve("spool") + "\" }");
         sections.add("\"peer\": { \"listen\": \"" + settings.peerAddress() + ":" + PEER_PORT + "\", \"insecure\": true }");
+        if (!settings.peers().isEmpty()) {
+            sections.add("\"peers\": [" + String.join(", ", settings.peers().stream()
+                    .map(p -> "{ \"node\": \"" + p.node() + "\", \"address\": \"" + p.address() + "\" }").toList()) + "]");
+        }
         if (settings.libvirtUri() != null) {
             sections.add("\"libvirt\": { \"uri\": \"" + settings.libvirtUri() + "\" }");
         }
         sections.add("\"domains\": [ {\n"
                 + "    \"name\": \"" + settings.domain() + "\", \"uuid\": \"" + settings.uuid() + "\",\n"
-                + "    \"addresses\": [\"" + settings.guestAddress() + "\"], \"netns\": \"" + namespace.name() + "\",\n"
+                + "    \"addresses\": [\"" + settings.guestAddress() + "\"], \"macs\": [\"" + settings.guestMac() + "\"],\n"
+                + "    \"netns\": \"" + namespace.name() + "\",\n"
                 + "    \"bridge\": \"" + settings.bridge() + "\", \"channel\": \"" + channelLink() + "\",\n"
                 + "    \"channelMode\": \"connect\"\n"
                 + "  } ]");

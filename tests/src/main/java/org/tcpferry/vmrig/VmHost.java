@@ -4,13 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.tcpferry.rig.Bridge;
 import org.tcpferry.rig.Namespace;
 
 /**
  * One hypervisor "host" of the VM rig: a network namespace with bridge {@code br0} (same name on every
  * host, so the domain XML migrates unchanged) joined to the rig's switch, its own libvirtd
- * ({@link LibvirtHost}), the tcpferry libvirt hook, and a tcpferry host manager ({@link HostDaemon}).
+ * ({@link LibvirtHost}), the tcpferry libvirt hook, and a tcpferry host manager ({@link HostDaemon})
+ * that knows the other hosts' managers as its peers (the relay, {@code --hold-on}).
  */
 public final class VmHost {
     static final String BRIDGE = "br0";
@@ -39,7 +41,8 @@ public final class VmHost {
      * (the switch), libvirtd with the hook, and hostd for {@code domain}.
      */
     static VmHost start(Path repoRoot, Namespace namespace, Bridge uplink, String name, String address, String bridgeMac,
-            Path dir, String domain, String uuid, String guestAddress, boolean libvirtEvents) throws Exception {
+            Path dir, String domain, String uuid, String guestAddress, String guestMac, List<HostDaemon.Peer> peers,
+            boolean libvirtEvents) throws Exception {
         VmHost host = new VmHost(name, address, namespace, dir);
         Files.createDirectories(dir);
         namespace.addBridge(BRIDGE, bridgeMac).addAddress(address + "/24");
@@ -50,8 +53,8 @@ public final class VmHost {
         Path hostdDir = dir.resolve("hostd");
         host.libvirt = LibvirtHost.start(repoRoot, namespace, dir.resolve("libvirt"), address,
                 host.writeHooks(repoRoot, HostDaemon.controlSocketIn(hostdDir)));
-        HostDaemon.Settings settings = new HostDaemon.Settings(name, domain, uuid, guestAddress, BRIDGE,
-                host.libvirt.hostPath(channelSocket(domain)), address, libvirtEvents ? host.libvirt.uri() : null);
+        HostDaemon.Settings settings = new HostDaemon.Settings(name, domain, uuid, guestAddress, guestMac, BRIDGE,
+                host.libvirt.hostPath(channelSocket(domain)), address, peers, libvirtEvents ? host.libvirt.uri() : null);
         host.daemon = HostDaemon.start(repoRoot, namespace, hostdDir, settings);
         return host;
     }

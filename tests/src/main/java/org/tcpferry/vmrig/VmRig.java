@@ -111,10 +111,15 @@ public final class VmRig implements AutoCloseable {
         peerNamespace.attach(segment, "eth0").addAddress(PEER_ADDRESS + "/24");
         listener = listen();
         for (int i = 0; i < options.hosts(); i++) {
-            String name = "host" + (char) ('a' + i);
-            hosts.add(VmHost.start(repoRoot, rig.namespace(name), segment, name, HOST_ADDRESSES[i],
-                    "02:77:00:00:00:0" + (i + 1), work.resolve(name), domain, uuid, GUEST_ADDRESS,
-                    options.libvirtEvents()));
+            List<HostDaemon.Peer> peers = new ArrayList<>();
+            for (int other = 0; other < options.hosts(); other++) {
+                if (other != i) {
+                    peers.add(new HostDaemon.Peer(hostName(other), HOST_ADDRESSES[other] + ":" + HostDaemon.PEER_PORT));
+                }
+            }
+            hosts.add(VmHost.start(repoRoot, rig.namespace(hostName(i)), segment, hostName(i), HOST_ADDRESSES[i],
+                    "02:77:00:00:00:0" + (i + 1), work.resolve(hostName(i)), domain, uuid, GUEST_ADDRESS, GUEST_MAC,
+                    peers, options.libvirtEvents()));
         }
         running = hosts.get(0);
 
@@ -139,6 +144,10 @@ public final class VmRig implements AutoCloseable {
         bootMillis = (System.nanoTime() - start) / 1_000_000;
         waitForConsole("event=channel_open channel=/dev/virtio-ports/", 1, 120);
         agentReadyMillis = (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private static String hostName(int index) {
+        return "host" + (char) ('a' + index);
     }
 
     private NativeSocket listen() throws Exception {
