@@ -3,6 +3,8 @@ package org.tcpferry.vmrig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What every "carried" VM scenario shares: a streaming peer accepted from the guest, named phase
@@ -10,6 +12,9 @@ import java.util.function.Supplier;
  * sends FIN, the guest's echo client answers with the rest of the echo and its own FIN).
  */
 public final class CarriedScenario implements AutoCloseable {
+    private static final Pattern PROGRESS_LINE = Pattern.compile("^tcpferry \\S+: \\[(\\S+)\\] .* \\(([0-9.]+) s\\)$");
+    private static final Pattern ELAPSED = Pattern.compile("\"elapsedMs\":(\\d+)");
+
     private final VmRig vm;
     private final String name;
     private final EchoPeer peer;
@@ -41,6 +46,36 @@ public final class CarriedScenario implements AutoCloseable {
     /** Records a phase's duration in ms. */
     public void phase(String phase, long millis) {
         phases.put(phase, millis);
+    }
+
+    /**
+     * Records a CLI call: its wall time as {@code label}, and each of its progress phases as
+     * {@code label/phase} (from its stderr lines {@code tcpferry CMD: [PHASE] ... (T s)}, T being the
+     * time since the command started; a phase lasts until the next different one, the last until
+     * the command's {@code elapsedMs}), so a user sees how long the handoff, the libvirt step and the
+     * reclaim each took.
+     */
+    public void phase(String label, Shell.Result cli) {
+        phase(label, cli.millis());
+        Matcher end = ELAPSED.matcher(cli.stdout());
+        long endMillis = end.find() ? Long.parseLong(end.group(1)) : -1;
+        String current = null;
+        long currentStart = 0;
+        for (String text : cli.stderr().split("\n")) {
+            Matcher m = PROGRESS_LINE.matcher(text.strip());
+            if (!m.matches() || m.group(1).equals(current)) {
+                continue;
+            }
+            long at = Math.round(Double.parseDouble(m.group(2)) * 1000);
+            if (current != null) {
+                phase(label + "/" + current, at - currentStart);
+            }
+            current = m.group(1);
+            currentStart = at;
+        }
+        if (current != null && endMillis >= currentStart) {
+            phase(label + "/" + current, endMillis - currentStart);
+        }
     }
 
     /** Records the time since {@code startNanos} as a phase. */

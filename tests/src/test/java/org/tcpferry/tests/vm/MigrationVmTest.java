@@ -65,7 +65,7 @@ class MigrationVmTest {
                 return r.exitCode() == LIBVIRT_FAILED ? new Shell.Result(r.command(), 0, r.stdout(), r.stderr(), r.millis())
                         : r;
             });
-            run.phase("tcpferry migrate (handoff, refused migration, reclaim)", migrate.millis());
+            run.phase("tcpferry migrate (refused by B)", migrate);
             VmRig.report("scenario 6: " + migrate.stdout().strip());
             assertThat(migrate.stderr()).as(migrate.describe()).contains("given back to the guest, which still runs here");
             assertThat(migrate.stdout()).contains("\"handoff\"").contains("\"reclaim\"");
@@ -90,7 +90,7 @@ class MigrationVmTest {
             Shell.Result migrate = CarriedScenario.untilAgentConnected(180, () -> migrate(hostA, hostB, "--live",
                     "--reclaim-socket", hostB.daemon().controlSocket().toString()));
             vm.runsOn(hostB);
-            run.phase("tcpferry migrate --live (handoff, migration, reclaim through B)", migrate.millis());
+            run.phase("tcpferry migrate --live (reclaim through B)", migrate);
             VmRig.report("scenario 4 live: " + migrate.stdout().strip());
             assertThat(migrate.succeeded()).as("%s\n%s", migrate.describe(), vm.diagnostics()).isTrue();
             run.phaseSince("migrate start to echo flowing", start);
@@ -129,7 +129,7 @@ class MigrationVmTest {
                     vm.saveFile().toString(), "--connect", hostA.libvirt().uri(), "--json"));
             assertThat(save.succeeded()).as(save.describe()).isTrue();
             long saveStart = System.nanoTime() - save.millis() * 1_000_000;
-            run.phase("tcpferry save on A", save.millis());
+            run.phase("tcpferry save on A", save);
             Thread.sleep(HOLD_MILLIS);
             run.assertAlive("while the guest was saved");
             run.phaseSince("save start to restore start", saveStart);
@@ -138,7 +138,7 @@ class MigrationVmTest {
             vm.runsOn(hostB);
             VmRig.report("scenario 5: restore " + restore.stdout().strip());
             assertThat(restore.succeeded()).as("%s\n%s", restore.describe(), vm.diagnostics()).isTrue();
-            run.phase("tcpferry restore on B (virsh restore + reclaim relayed to A)", restore.millis());
+            run.phase("tcpferry restore on B (reclaim relayed to A)", restore);
             run.finishByteExact();
         }
     }
@@ -169,7 +169,7 @@ class MigrationVmTest {
         long arrived = System.nanoTime();
         vm.runsOn(destination);
         assertThat(migrate.succeeded()).as("%s\n%s", migrate.describe(), vm.diagnostics()).isTrue();
-        run.phase("tcpferry migrate --suspend", migrate.millis());
+        run.phase("tcpferry migrate --suspend", migrate);
         Thread.sleep(pauseMillis);
         run.assertAlive("while the guest was paused on " + destination.name());
         run.phaseSince("paused on " + destination.name(), arrived);

@@ -57,7 +57,7 @@ class SaveRestoreVmTest {
             Shell.Result save = CarriedScenario.untilAgentConnected(180, () -> host.daemon().cli(120, "save", vm.domain(),
                     vm.saveFile().toString(), "--connect", host.libvirt().uri(), "--json"));
             long saveStart = System.nanoTime() - save.millis() * 1_000_000; // the successful try's start
-            run.phase("tcpferry save (handoff + virsh save)", save.millis());
+            run.phase("tcpferry save", save);
             VmRig.report("scenario 1: save " + save.stdout().strip());
             Thread.sleep(HOLD_MILLIS);
             run.phaseSince("save start to restore start", saveStart);
@@ -66,7 +66,7 @@ class SaveRestoreVmTest {
                     host.libvirt().uri(), "--json");
             assertThat(restore.succeeded()).as("tcpferry restore: %s\n%s", restore.describe(), vm.diagnostics()).isTrue();
             vm.runsOn(host);
-            run.phase("tcpferry restore (virsh restore + reclaim)", restore.millis());
+            run.phase("tcpferry restore", restore);
             run.phaseSince("save start to restore done", saveStart);
             VmRig.report("scenario 1: restore " + restore.stdout().strip());
             run.finishByteExact();
