@@ -3,64 +3,145 @@ package org.tcpferry.vmrig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.tcpferry.rig.Namespace;
 
 /**
  * A tcpferry host manager ({@code bin/tcpferry hostd}) for one domain, run as a process inside a host
  * namespace (the domain's bridge namespace), with its control socket, secret, spool and log in its
- * own directory. The rig stops it with SIGTERM when it closes, which removes its nft tables and rules.
+ * own directory, and its peer endpoint (plaintext, {@code peer.insecure}: tests only) on the host's
+ * segment address. {@link #stop()} sends SIGTERM, which removes its nft tables and rules; the rig also
+ * stops it when it closes.
  *
- * <p>libvirt names the agent channel's socket after the domain id, which changes at every restore, so
- * the daemon is configured with a stable symbolic link that {@link #pointChannelAt(Path)} retargets;
- * the daemon reconnects by itself every second.
+ * <p>The domain's channel socket has a fixed path per host (the domain XML names it, as
+ * {@code tcpferry setup-domain} does), but that path on this machine is longer than a unix socket
+ * address may be (108 bytes), so the daemon is configured with a short symbolic link to it.
  */
 public final class HostDaemon {
-    private final Path repoRoot;
-    private final Path dir;
-    private final String domain;
+    /** Port of every host manager's peer endpoint (each on its own host address). */
+    public static final int PEER_PORT = 7400;
 
-    private HostDaemon(Path repoRoot, Path dir, String domain) {
+    /** Another host manager this one relays releases and handoffs to: its node name and peer endpoint. */
+    public record Peer(String node, String address) {
+    }
+
+    /**
+     * What a daemon is started with.
+     *
+     * @param guestMac the guest's MAC on {@code bridge} (announced when this host holds copies for a guest
+     *     that runs elsewhere: {@code --hold-on})
+     * @param peerAddress this host's address for its peer endpoint
+     * @param peers the other hosts' peer endpoints (the relay)
+     * @param libvirtUri libvirt for discovery and lifecycle events (automatic reclaim); null: none
+     */
+    public record Settings(String node, String domain, String uuid, String guestAddress, String guestMac, String bridge,
+            Path channelSocket, String peerAddress, List<Peer> peers, String libvirtUri) {
+        public Settings withLibvirtUri(String uri) {
+            return new Settings(node, domain, uuid, guestAddress, guestMac, bridge, channelSocket, peerAddress, peers, uri);
+        }
+    }
+
+    private final Path repoRoot;
+    private final Namespace namespace;
+    private final Path dir;
+    private Settings settings;
+    private Process process;
+    private int starts;
+
+    private HostDaemon(Path repoRoot, Namespace namespace, Path dir, Settings settings) {
         this.repoRoot = repoRoot;
+        this.namespace = namespace;
         this.dir = dir;
-        this.domain = domain;
+        this.settings = settings;
     }
 
     /** Writes the configuration and starts {@code hostd} in {@code namespace}; waits for its control socket. */
-    public static HostDaemon start(Path repoRoot, Namespace namespace, Path dir, String node, String domain,
-            String uuid, String guestAddress, String bridge) throws IOException, InterruptedException {
+    public static HostDaemon start(Path repoRoot, Namespace namespace, Path dir, Settings settings)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        HostDaemon daemon = new HostDaemon(repoRoot, dir, domain);
-        String config = "{\n"
-                + "  \"node\": \"" + node + "\",\n"
-                + "  \"controlSocket\": \"" + daemon.controlSocket() + "\",\n"
-                + "  \"secretFile\": \"" + dir.resolve("host.secret") + "\",\n"
-                + "  \"quotas\": { \"spoolDir\": \"" + dir.resolve("spool") + "\" },\n"
-                + "  \"domains\": [ {\n"
-                + "    \"name\": \"" + domain + "\", \"uuid\": \"" + uuid + "\",\n"
-                + "    \"addresses\": [\"" + guestAddress + "\"], \"netns\": \"" + namespace.name() + "\",\n"
-                + "    \"bridge\": \"" + bridge + "\", \"channel\": \"" + daemon.channelLink() + "\",\n"
-                + "    \"channelMode\": \"connect\"\n"
-                + "  } ]\n"
-                + "}\n";
+        HostDaemon daemon = new HostDaemon(repoRoot, namespace, dir, settings);
+        Files.createSymbolicLink(daemon.channelLink(), settings.channelSocket());
+        daemon.launch();
+        return daemon;
+    }
+
+    private void launch() throws IOException, InterruptedException {
         Path configFile = dir.resolve("host.json");
-        Files.writeString(configFile, config);
-        namespace.spawn("sh", "-c", "exec '" + repoRoot.resolve("bin/tcpferry") + "' hostd --config '" + configFile
-                + "' > '" + daemon.log() + "' 2>&1");
+        Files.writeString(configFile, config());
+        Files.deleteIfExists(controlSocket());
+        starts++;
+        // Each start appends to the one log, so a restart keeps the earlier run's lines for diagnosis.
+        process = namespace.spawn("sh", "-c", "exec '" + repoRoot.resolve("bin/tcpferry") + "' hostd --config '"
+                + configFile + "' >> '" + log() + "' 2>&1");
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(daemon.controlSocket())) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("hostd did not open its control socket within 60 s; log:\n"
-                        + Files.readString(daemon.log()));
+        while (!Files.exists(controlSocket())) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new IllegalStateException("hostd (" + settings.node() + ") did not open its control socket within "
+                        + "60 s; log:\n" + Files.readString(log()));
             }
             Thread.sleep(100);
         }
-        return daemon;
+    }
+
+    private String config() {
+        List<String> sections = new ArrayList<>();
+        sections.add("\"node\": \"" + settings.node() + "\"");
+        sections.add("\"controlSocket\": \"" + controlSocket() + "\"");
+        sections.add("\"secretFile\": \"" + dir.resolve("host.secret") + "\"");
+        sections.add("\"quotas\": { \"spoolDir\": \"" + dir.resolve("spool") + "\" }");
+        sections.add("\"peer\": { \"listen\": \"" + settings.peerAddress() + ":" + PEER_PORT + "\", \"insecure\": true }");
+        if (!settings.peers().isEmpty()) {
+            sections.add("\"peers\": [" + String.join(", ", settings.peers().stream()
+                    .map(p -> "{ \"node\": \"" + p.node() + "\", \"address\": \"" + p.address() + "\" }").toList()) + "]");
+        }
+        if (settings.libvirtUri() != null) {
+            sections.add("\"libvirt\": { \"uri\": \"" + settings.libvirtUri() + "\" }");
+        }
+        sections.add("\"domains\": [ {\n"
+                + "    \"name\": \"" + settings.domain() + "\", \"uuid\": \"" + settings.uuid() + "\",\n"
+                + "    \"addresses\": [\"" + settings.guestAddress() + "\"], \"macs\": [\"" + settings.guestMac() + "\"],\n"
+                + "    \"netns\": \"" + namespace.name() + "\",\n"
+                + "    \"bridge\": \"" + settings.bridge() + "\", \"channel\": \"" + channelLink() + "\",\n"
+                + "    \"channelMode\": \"connect\"\n"
+                + "  } ]");
+        return "{\n  " + String.join(",\n  ", sections) + "\n}\n";
+    }
+
+    /** SIGTERM and wait (the daemon removes its nft tables on the way out). */
+    public void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** Stops the daemon and starts it again with {@code newSettings} (same directory, log appended). */
+    public void restart(Settings newSettings) throws IOException, InterruptedException {
+        stop();
+        settings = newSettings;
+        launch();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** How many times this daemon was started. */
+    public int starts() {
+        return starts;
     }
 
     /** The unix socket of the daemon's control endpoint (for the CLI and the libvirt hook). */
     public Path controlSocket() {
+        return controlSocketIn(dir);
+    }
+
+    /** The control socket of a daemon that runs (or will run) in {@code dir}. */
+    public static Path controlSocketIn(Path dir) {
         return dir.resolve("control.sock");
     }
 
@@ -69,41 +150,42 @@ public final class HostDaemon {
         return dir.resolve("hostd.log");
     }
 
-    /** The stable link the daemon connects to as the domain's channel. */
+    /** The short link the daemon connects to as the domain's channel. */
     public Path channelLink() {
         return dir.resolve("agent-channel");
     }
 
-    /** Points the channel link at the current QEMU's channel socket (after start, restore or migration). */
-    public void pointChannelAt(Path channelSocket) throws IOException {
-        Path temporary = dir.resolve("agent-channel.new");
-        Files.deleteIfExists(temporary);
-        Files.createSymbolicLink(temporary, channelSocket);
-        Files.move(temporary, channelLink(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
     /** {@code bin/tcpferry VERB DOMAIN --socket CONTROL} once, whatever its exit code. */
     public Shell.Result control(String verb) {
-        return Shell.run(60, Map.of(), repoRoot.resolve("bin/tcpferry").toString(), verb, domain,
-                "--socket", controlSocket().toString());
+        return cli(60, verb, settings.domain());
     }
 
     /**
-     * {@link #control} until it succeeds: the agent opens its channel 10-20 s after the guest is
-     * ready under TCG, and a just-restored guest's channel is reconnected within about a second.
-     * Returns the successful result; its {@code millis} is the last (successful) call's wall time.
+     * {@code bin/tcpferry ARGS... --socket CONTROL} once, whatever its exit code, inside the host's
+     * network namespace (as an operator on that host: a migration's destination URI is an address on
+     * the hosts' segment).
      */
-    public Shell.Result controlWhenAgentConnected(String verb, long timeoutSeconds) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-        while (true) {
-            Shell.Result result = control(verb);
-            if (result.succeeded()) {
-                return result;
-            }
-            if (System.nanoTime() > deadline || !(result.stderr() + result.stdout()).contains("not connected")) {
-                throw new IllegalStateException("tcpferry " + verb + " failed: " + result.describe());
-            }
-            Thread.sleep(500);
+    public Shell.Result cli(long timeoutSeconds, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("nsenter");
+        command.add("--net=" + namespace.file());
+        command.add(repoRoot.resolve("bin/tcpferry").toString());
+        command.addAll(List.of(args));
+        command.add("--socket");
+        command.add(controlSocket().toString());
+        return Shell.run(timeoutSeconds, Map.of(), command.toArray(String[]::new));
+    }
+
+    /** Whether the daemon's log holds {@code text} at least {@code occurrences} times. */
+    public boolean logged(String text, int occurrences) throws IOException {
+        if (!Files.exists(log())) {
+            return false;
         }
+        String all = Files.readString(log(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        int count = 0;
+        for (int i = all.indexOf(text); i >= 0; i = all.indexOf(text, i + 1)) {
+            count++;
+        }
+        return count >= occurrences;
     }
 }

@@ -1,8 +1,6 @@
 package org.tcpferry.vmrig;
 
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.tcpferry.rig.Namespace;
 
 /**
@@ -12,9 +10,6 @@ import org.tcpferry.rig.Namespace;
  * QEMU it started.
  */
 public final class LibvirtHost {
-    private static final Pattern CHANNEL_SOURCE =
-            Pattern.compile("<source mode='bind' path='([^']*org\\.tcpferry\\.agent\\.0)'");
-
     private final Path repoRoot;
     private final Namespace namespace;
     private final Path state;
@@ -54,17 +49,6 @@ public final class LibvirtHost {
         command[3] = uri;
         System.arraycopy(args, 0, command, 4, args.length);
         return Shell.check(180, command);
-    }
-
-    /** The domain's agent channel socket, as a path on this machine (libvirt names it per domain id). */
-    public Path channelPath(String domain) {
-        String xml = virsh("dumpxml", domain).stdout();
-        Matcher m = CHANNEL_SOURCE.matcher(xml);
-        if (!m.find()) {
-            throw new IllegalStateException("no agent channel source path in the live XML of " + domain);
-        }
-        return Path.of(Shell.check(10, script(repoRoot), "host-path", "--state", state.toString(), m.group(1))
-                .stdout().strip());
     }
 
     /** Path of a file libvirtd sees as {@code /var/log/libvirt/...}, {@code /var/lib/libvirt/...}, on this machine. */

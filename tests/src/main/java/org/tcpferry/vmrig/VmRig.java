@@ -3,9 +3,9 @@ package org.tcpferry.vmrig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -19,38 +19,52 @@ import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SockOpt;
 
 /**
- * A real VM under libvirt for end-to-end tests, usable as a JUnit fixture (create in
- * {@code @BeforeAll}, close in {@code @AfterAll}).
+ * A real VM under libvirt on one or two hypervisor hosts, for end-to-end tests, usable as a JUnit
+ * fixture (create in {@code @BeforeAll}, close in {@code @AfterAll}).
  *
- * <p>Topology, all inside namespaces of one {@link Rig} (unique {@code tf...} prefix):
+ * <p>Topology, all inside namespaces of one {@link Rig} (unique {@code tf...} prefix), one L2 segment:
  * <pre>
- *   host namespace: bridge br0 10.77.0.1/24, libvirtd (host-rig.sh), QEMU with the guest 10.77.0.2
- *                   on a tap of br0, tcpferry hostd for the domain, the tcpferry libvirt hook
- *   peer namespace: eth0 10.77.0.100/24 on br0 (same L2 segment), listening on port 5000
+ *   switch namespace: bridge sw0, one port per host uplink and one for the peer
+ *   host namespace "hosta" (and "hostb"): bridge br0 10.77.0.1/24 (10.77.0.12/24) with an uplink to sw0,
+ *                   libvirtd (host-rig.sh), tcpferry hostd for the domain (peer endpoint on the
+ *                   host address, port {@value HostDaemon#PEER_PORT}), the tcpferry libvirt hook
+ *   guest:          10.77.0.2 on a tap of br0 of the host that runs it (starts on host A)
+ *   peer namespace: eth0 10.77.0.100/24 on sw0, listening on port 5000
  * </pre>
  * The guest runs the image of {@code vm-images/build.sh} with its agent, and an echo client (see
  * {@link GuestImage}) that connects to the peer. {@link #close()} removes everything even after a
  * failure: the domain, libvirtd, QEMU, hostd, namespaces, and the work directory.
  */
 public final class VmRig implements AutoCloseable {
-    /** Guest, host and peer addresses on the segment. */
-    public static final String HOST_ADDRESS = "10.77.0.1";
     public static final String GUEST_ADDRESS = "10.77.0.2";
     public static final String PEER_ADDRESS = "10.77.0.100";
     public static final int PEER_PORT = 5000;
-    private static final String BRIDGE = "br0";
+    private static final String[] HOST_ADDRESSES = {"10.77.0.1", "10.77.0.12"};
     private static final String GUEST_MAC = "52:54:00:77:00:02";
+
+    /**
+     * How the rig is built.
+     *
+     * @param hosts 1 or 2 hypervisor hosts
+     * @param libvirtEvents whether each hostd watches its libvirtd (discovery, automatic reclaim on events)
+     */
+    public record Options(int hosts, boolean libvirtEvents) {
+        public Options {
+            if (hosts < 1 || hosts > HOST_ADDRESSES.length) {
+                throw new IllegalArgumentException("1 or 2 hosts, not " + hosts);
+            }
+        }
+    }
 
     private final Rig rig;
     private final Path repoRoot;
     private final Path work;
     private final String domain;
-    private final List<LibvirtHost> hosts = new ArrayList<>();
-    private Namespace hostNamespace;
+    private final String uuid = UUID.randomUUID().toString();
+    private final List<VmHost> hosts = new ArrayList<>();
     private Namespace peerNamespace;
-    private HostDaemon hostDaemon;
-    private LibvirtHost host;
     private NativeSocket listener;
+    private VmHost running;
     private long bootMillis;
     private long agentReadyMillis;
 
@@ -61,19 +75,24 @@ public final class VmRig implements AutoCloseable {
         this.domain = rig.prefix() + "-guest";
     }
 
-    /**
-     * Builds everything and boots the guest; returns when the guest printed its ready line. Throws
-     * with the reason when a tool is missing (VM tests fail rather than skip) or a step fails, after
-     * removing what was made.
-     */
+    /** One host, no libvirt events in hostd. */
     public static VmRig start(String purpose) throws Exception {
+        return start(purpose, new Options(1, false));
+    }
+
+    /**
+     * Builds everything and boots the guest on the first host; returns when the agent has opened its
+     * channel. Throws with the reason when a tool is missing (VM tests fail rather than skip) or a step
+     * fails, after removing what was made.
+     */
+    public static VmRig start(String purpose, Options options) throws Exception {
         Path repoRoot = findRepoRoot();
         Prerequisites.check(repoRoot);
         Rig rig = Rig.create(purpose);
         Path work = Files.createTempDirectory(rig.prefix() + "-vm");
         VmRig vm = new VmRig(rig, repoRoot, work);
         try {
-            vm.build();
+            vm.build(options);
             return vm;
         } catch (Exception | Error e) {
             try {
@@ -85,60 +104,50 @@ public final class VmRig implements AutoCloseable {
         }
     }
 
-    private void build() throws Exception {
+    private void build(Options options) throws Exception {
         GuestImage image = GuestImage.build(repoRoot, work, PEER_ADDRESS, PEER_PORT);
-        hostNamespace = rig.namespace("hosta");
-        Bridge bridge = hostNamespace.addBridge(BRIDGE, "02:77:00:00:00:01");
-        bridge.addAddress(HOST_ADDRESS + "/24");
+        Bridge segment = rig.namespace("switch").addBridge("sw0", "02:77:00:00:00:fe");
         peerNamespace = rig.namespace("peer");
-        peerNamespace.attach(bridge, "eth0").addAddress(PEER_ADDRESS + "/24");
+        peerNamespace.attach(segment, "eth0").addAddress(PEER_ADDRESS + "/24");
         listener = listen();
-
-        String uuid = UUID.randomUUID().toString();
-        hostDaemon = HostDaemon.start(repoRoot, hostNamespace, work.resolve("hostd-a"), "hosta", domain, uuid,
-                GUEST_ADDRESS, BRIDGE);
-        host = LibvirtHost.start(repoRoot, hostNamespace, work.resolve("libvirt-a"), HOST_ADDRESS,
-                writeHooks(hostDaemon));
-        hosts.add(host);
+        for (int i = 0; i < options.hosts(); i++) {
+            List<HostDaemon.Peer> peers = new ArrayList<>();
+            for (int other = 0; other < options.hosts(); other++) {
+                if (other != i) {
+                    peers.add(new HostDaemon.Peer(hostName(other), HOST_ADDRESSES[other] + ":" + HostDaemon.PEER_PORT));
+                }
+            }
+            hosts.add(VmHost.start(repoRoot, rig.namespace(hostName(i)), segment, hostName(i), HOST_ADDRESSES[i],
+                    "02:77:00:00:00:0" + (i + 1), work.resolve(hostName(i)), domain, uuid, GUEST_ADDRESS, GUEST_MAC,
+                    peers, options.libvirtEvents()));
+        }
+        running = hosts.get(0);
 
         Path xml = work.resolve("domain.xml");
-        Files.writeString(xml, Shell.check(10, repoRoot.resolve("vm-images/libvirt/render-domain.sh").toString(),
+        String rendered = Shell.check(10, repoRoot.resolve("vm-images/libvirt/render-domain.sh").toString(),
                 "NAME=" + domain, "UUID=" + uuid, "MEMORY_MIB=512", "KERNEL=" + image.vmlinux(),
                 "INITRD=" + image.initrd(),
-                "CMDLINE=" + image.cmdline() + " tcpferry.ip=" + GUEST_ADDRESS + "/24 tcpferry.gw=" + HOST_ADDRESS
+                "CMDLINE=" + image.cmdline() + " tcpferry.ip=" + GUEST_ADDRESS + "/24 tcpferry.gw=" + HOST_ADDRESSES[0]
                         + " tcpferry.hostname=" + domain,
-                "BRIDGE=" + BRIDGE, "MAC=" + GUEST_MAC).stdout());
-        host.virsh("define", xml.toString());
+                "BRIDGE=" + VmHost.BRIDGE, "MAC=" + GUEST_MAC).stdout();
+        // A fixed channel path, as `tcpferry setup-domain` gives a domain: the same on every host and
+        // after every restore (libvirt's generated one names the domain id), so hostd connects to one path.
+        String fixedChannel = "<source mode='bind' path='" + VmHost.channelSocket(domain) + "'/>";
+        if (!rendered.contains("<source mode='bind'/>")) {
+            throw new IllegalStateException("the domain template has no channel source to fix:\n" + rendered);
+        }
+        Files.writeString(xml, rendered.replace("<source mode='bind'/>", fixedChannel));
+        running.libvirt().virsh("define", xml.toString());
         long start = System.nanoTime();
-        host.virsh("start", domain);
+        running.libvirt().virsh("start", domain);
         waitForConsole("tcpferry-guest ready", 1, 120);
         bootMillis = (System.nanoTime() - start) / 1_000_000;
-        // Only let hostd connect once the agent has opened its port: what the host writes into the
-        // channel before that (its Hello) is lost to the agent, which then waits for a Hello forever
-        // while the host believes the session is up (seen here: the agent's first session ends with
-        // "Illegal seek" and the reopened one never hears from the host).
         waitForConsole("event=channel_open channel=/dev/virtio-ports/", 1, 120);
         agentReadyMillis = (System.nanoTime() - start) / 1_000_000;
-        hostDaemon.pointChannelAt(host.channelPath(domain));
     }
 
-    /**
-     * The libvirt hooks directory: a {@code qemu} wrapper that runs tcpferry's hook with this rig's
-     * control socket and log (libvirt clears the environment, and the machine-wide
-     * /etc/tcpferry/hook.conf is not ours to change).
-     */
-    private Path writeHooks(HostDaemon daemon) throws IOException {
-        Path hooks = work.resolve("hooks-a");
-        Files.createDirectories(hooks);
-        Path hook = hooks.resolve("qemu");
-        Files.writeString(hook, "#!/bin/sh\n"
-                + "export TCPFERRY_CONTROL_SOCKET='" + daemon.controlSocket() + "'\n"
-                + "export TCPFERRY_HOOK_LOG='" + hookLog() + "'\n"
-                + "export TCPFERRY_HOOK_TIMEOUT_MS=1000\n"
-                + "export TCPFERRY_HOOK_CONF=/nonexistent\n"
-                + "exec perl '" + repoRoot.resolve("libvirt-hooks/qemu") + "' \"$@\"\n");
-        Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return hooks;
+    private static String hostName(int index) {
+        return "host" + (char) ('a' + index);
     }
 
     private NativeSocket listen() throws Exception {
@@ -158,59 +167,90 @@ public final class VmRig implements AutoCloseable {
         while ((listener.poll((short) LibC.POLLIN, 200) & LibC.POLLIN) == 0) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the guest's echo client did not connect within " + timeoutSeconds
-                        + " s; console:\n" + consoleTail());
+                        + " s\n" + diagnostics());
             }
         }
         return new EchoPeer(listener.accept());
     }
 
-    /** Waits until the console log holds {@code text} at least {@code occurrences} times. */
-    public void waitForConsole(String text, int occurrences, long timeoutSeconds) throws Exception {
-        Path console = host.consoleLog(domain);
+    /** Waits until the peer has had more than {@code echoed} bytes echoed back; fails on a peer failure. */
+    public void awaitEchoBeyond(EchoPeer peer, long echoed, long timeoutSeconds) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-        while (true) {
-            if (Files.exists(console)) {
-                String log = Files.readString(console, java.nio.charset.StandardCharsets.ISO_8859_1);
-                int count = 0;
-                for (int i = log.indexOf(text); i >= 0; i = log.indexOf(text, i + 1)) {
-                    count++;
-                }
-                if (count >= occurrences) {
-                    return;
-                }
+        while (peer.echoed() <= echoed) {
+            if (peer.failure() != null) {
+                throw new AssertionError("peer failed: " + peer.failure() + "\n" + diagnostics());
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("'" + text + "' not on the console within " + timeoutSeconds
-                        + " s; console:\n" + consoleTail());
+                throw new AssertionError("no echo beyond " + echoed + " bytes within " + timeoutSeconds + " s\n"
+                        + diagnostics());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** Waits until the console of the host running the guest holds {@code text} at least {@code occurrences} times. */
+    public void waitForConsole(String text, int occurrences, long timeoutSeconds) throws Exception {
+        Path console = running.libvirt().consoleLog(domain);
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (count(console, text) < occurrences) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("'" + text + "' not on the console within " + timeoutSeconds + " s\n"
+                        + diagnostics());
             }
             Thread.sleep(200);
         }
     }
 
-    /** {@code virsh save} to a file in the host's libvirt state; returns the virsh wall time in ms. */
-    public long save() {
-        return host.virsh("save", domain, saveFile()).millis();
+    /** How often {@code text} is on the console of the host running the guest. */
+    public int consoleCount(String text) throws IOException {
+        return count(running.libvirt().consoleLog(domain), text);
     }
 
-    /** {@code virsh restore} of {@link #save()}'s file, then repoints hostd at the new channel; virsh wall time in ms. */
-    public long restore() throws IOException {
-        long millis = host.virsh("restore", saveFile()).millis();
-        hostDaemon.pointChannelAt(host.channelPath(domain));
+    private static int count(Path file, String text) throws IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        String log = Files.readString(file, StandardCharsets.ISO_8859_1);
+        int count = 0;
+        for (int i = log.indexOf(text); i >= 0; i = log.indexOf(text, i + 1)) {
+            count++;
+        }
+        return count;
+    }
+
+    /** {@code virsh save} on the host running the guest, to {@link #saveFile()}; virsh wall time in ms. */
+    public long save() {
+        return running.libvirt().virsh("save", domain, saveFile().toString()).millis();
+    }
+
+    /** {@code virsh restore} of {@link #saveFile()} on {@code host}, which then runs the guest; virsh wall ms. */
+    public long restoreOn(VmHost host) {
+        long millis = host.libvirt().virsh("restore", saveFile().toString()).millis();
+        running = host;
         return millis;
     }
 
-    private String saveFile() {
-        return "/var/lib/libvirt/" + domain + ".save";
+    /**
+     * The save image: in the work directory, outside the libvirtd instances' private mounts, so every
+     * host's libvirtd and the CLI see it at the same path (a save on one host restores on another).
+     */
+    public Path saveFile() {
+        return work.resolve(domain + ".save");
     }
 
-    /** The domain's host manager. */
-    public HostDaemon hostDaemon() {
-        return hostDaemon;
+    /** Records that the guest now runs on {@code host} (after a migration). */
+    public void runsOn(VmHost host) {
+        running = host;
     }
 
-    /** The libvirt host running the domain. */
-    public LibvirtHost host() {
-        return host;
+    /** The host running the guest. */
+    public VmHost running() {
+        return running;
+    }
+
+    /** Host A (index 0) or B (1). */
+    public VmHost host(int index) {
+        return hosts.get(index);
     }
 
     /** The domain name. */
@@ -228,37 +268,36 @@ public final class VmRig implements AutoCloseable {
         return agentReadyMillis;
     }
 
-    /** The tcpferry hook's log (one line per libvirt hook call). */
-    public Path hookLog() {
-        return work.resolve("hook.log");
-    }
-
-    /** The last lines of the console, hostd's log and the hook log, for failure messages. */
+    /** The last lines of each host's console, hostd log and hook log, for failure messages. */
     public String diagnostics() {
         StringBuilder out = new StringBuilder();
-        out.append("---- console\n").append(consoleTail());
-        for (Path file : new Path[] {hostDaemon == null ? null : hostDaemon.log(), hookLog()}) {
-            if (file != null && Files.exists(file)) {
-                out.append("---- ").append(file).append('\n').append(tail(file, 30));
+        for (VmHost host : hosts) {
+            out.append("==== ").append(host.name()).append(host == running ? " (runs the guest)" : "").append('\n');
+            for (Path file : new Path[] {host.libvirt() == null ? null : host.libvirt().consoleLog(domain),
+                    host.daemon() == null ? null : host.daemon().log(), host.hookLog()}) {
+                if (file != null && Files.exists(file)) {
+                    out.append("---- ").append(file).append('\n').append(tail(file, 30));
+                }
             }
         }
         return out.toString();
     }
 
-    private String consoleTail() {
-        return host == null ? "(no host)" : tail(host.consoleLog(domain), 30);
-    }
-
     private static String tail(Path file, int lines) {
         try {
-            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+            List<String> all = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size())) + "\n";
         } catch (IOException e) {
             return "(cannot read " + file + ": " + e + ")\n";
         }
     }
 
-    /** Stops libvirt hosts (domain, QEMU), hostd and the namespaces, and deletes the work directory. */
+    /** One line of a test's report on stdout (kept in surefire's output and in CI logs). */
+    public static void report(String line) {
+        System.out.println("vm-test: " + line);
+    }
+
+    /** Stops hostd, libvirtd and QEMU on every host, the namespaces, and deletes the work directory. */
     @Override
     public void close() {
         // Every step runs even when an earlier one failed, so nothing is left behind needlessly.
@@ -275,10 +314,10 @@ public final class VmRig implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             problems.add(e);
         }
-        for (LibvirtHost h : hosts) {
+        for (VmHost h : hosts) {
             try {
                 h.stop();
-            } catch (RuntimeException | Error e) {
+            } catch (Exception | Error e) {
                 problems.add(e);
             }
         }
@@ -300,26 +339,27 @@ public final class VmRig implements AutoCloseable {
     }
 
     /**
-     * Copies the console, hostd, hook and libvirtd logs to {@code target/vm-logs/<prefix>/} (under
-     * the test's working directory, the module) before the work directory goes: a failed run stays
-     * diagnosable after the rig is gone.
+     * Copies each host's console, hostd, hook and libvirtd logs to {@code target/vm-logs/<prefix>/}
+     * (under the test's working directory, the module) before the work directory goes: a failed run
+     * stays diagnosable after the rig is gone.
      */
     private void keepLogs() throws IOException {
         Path keep = Path.of("target", "vm-logs", rig.prefix()).toAbsolutePath();
         Files.createDirectories(keep);
-        List<Path> logs = new ArrayList<>(List.of(hookLog()));
-        if (hostDaemon != null) {
-            logs.add(hostDaemon.log());
-        }
-        for (LibvirtHost h : hosts) {
-            logs.add(h.consoleLog(domain));
-            logs.add(h.daemonLog());
-        }
-        int n = 0;
-        for (Path log : logs) {
-            if (Files.isRegularFile(log)) {
-                Files.copy(log, keep.resolve((n++) + "-" + log.getFileName()),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (VmHost h : hosts) {
+            List<Path> logs = new ArrayList<>(List.of(h.hookLog()));
+            if (h.daemon() != null) {
+                logs.add(h.daemon().log());
+            }
+            if (h.libvirt() != null) {
+                logs.add(h.libvirt().consoleLog(domain));
+                logs.add(h.libvirt().daemonLog());
+            }
+            for (Path log : logs) {
+                if (Files.isRegularFile(log)) {
+                    Files.copy(log, keep.resolve(h.name() + "-" + log.getFileName()),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
     }

@@ -1,10 +1,7 @@
 package org.tcpferry.agent.channel;
 
 import java.io.Closeable;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -21,11 +18,13 @@ import org.slf4j.LoggerFactory;
  * Where the host manager reaches the agent, and the loop that keeps it reachable:
  * <ul>
  * <li>a path (default {@code /dev/virtio-ports/org.tcpferry.agent.0}): a virtio-serial character
- *     device, opened read/write; reopened when it fails or ends (the VM moved, the host side closed);
+ *     device, opened read/write once; a host disconnecting (the port reads end of file) ends a session,
+ *     not the port, and the agent waits on the same descriptor for the next host (see
+ *     {@link VirtioPort}); reopened only when it fails;
  * <li>{@code unix:/path}: a unix socket the agent listens on (the host connects);
  * <li>{@code tcp:host:port}: a TCP address the agent listens on (the host connects).
  * </ul>
- * One session at a time: the next one is accepted (or the device reopened) when it ends.
+ * One session at a time: the next one is accepted (or awaited on the port) when it ends.
  */
 public final class ChannelEndpoint implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ChannelEndpoint.class);
@@ -97,15 +96,23 @@ public final class ChannelEndpoint implements Closeable {
         }
     }
 
+    /**
+     * A virtio-serial port (see {@link VirtioPort}): opened once; each host connection is a session on
+     * the same descriptor. Between sessions the agent waits for a host without reopening the port.
+     */
     private void serveDevice(Path device, Session.Handler handler) throws IOException {
-        // One open file for both directions: a virtio-serial port may be opened only once. Plain
-        // FileInputStream/FileOutputStream on its descriptor read and write without a shared lock.
-        RandomAccessFile file = new RandomAccessFile(device.toFile(), "rw");
-        listening = file;
-        log.info("event=opened channel={}", spec);
-        run(new Session(new FileInputStream(file.getFD()), new FileOutputStream(file.getFD()), file, spec), handler);
-        if (!closed) {
-            sleep(REOPEN_MILLIS); // the host side went away; do not spin on a port that reads EOF at once
+        try (VirtioPort port = VirtioPort.open(device)) {
+            listening = port;
+            log.info("event=opened channel={}", spec);
+            boolean resync = false;
+            while (!closed) {
+                Session session = new Session(port.awaitHost(resync), port.output(), () -> { }, spec);
+                run(session, handler);
+                resync = session.brokeInsideStream();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for a host on " + spec, e);
         }
     }
 

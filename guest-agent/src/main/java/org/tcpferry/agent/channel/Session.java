@@ -16,6 +16,7 @@ import org.tcpferry.protocol.ErrorReply;
 import org.tcpferry.protocol.Frame;
 import org.tcpferry.protocol.FrameStreams;
 import org.tcpferry.protocol.HandoffAccepted;
+import org.tcpferry.protocol.Hello;
 import org.tcpferry.protocol.HelloReply;
 import org.tcpferry.protocol.Message;
 import org.tcpferry.protocol.MessageCodec;
@@ -47,6 +48,10 @@ public final class Session implements Closeable {
     private final Map<Integer, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(2);
     private volatile boolean closed;
+    /** Whether a Hello started a host conversation on this session. */
+    private boolean helloSeen;
+    /** Whether the stream broke inside a frame or on garbage (the next reader must find a frame start). */
+    private volatile boolean brokeInsideStream;
 
     public Session(InputStream in, OutputStream out, Closeable resource, String name) {
         this.in = in;
@@ -134,10 +139,14 @@ public final class Session implements Closeable {
                         waiting.complete(message);
                     }
                 } else {
+                    if (message instanceof Hello) {
+                        startConversation();
+                    }
                     handler.onRequest(this, frame.requestId(), message);
                 }
             }
         } catch (ProtocolException e) {
+            brokeInsideStream = true;
             log.warn("event=protocol_error channel={} error=\"{}\"", name, e.getMessage());
             try {
                 send(0, e.toErrorReply());
@@ -152,6 +161,26 @@ public final class Session implements Closeable {
             close();
             handler.onClosed(this);
         }
+    }
+
+    /**
+     * A Hello on a session that already had one is a new host conversation on the same stream: on a
+     * virtio-serial port the host side can change (migration, a restarted host manager) without the
+     * guest seeing the port disconnect. Requests of the old conversation will never be answered.
+     */
+    private void startConversation() {
+        if (helloSeen) {
+            log.info("event=host_conversation_replaced channel={} pending={}", name, pending.size());
+            IOException gone = new IOException("the host on " + name + " started a new conversation");
+            pending.values().forEach(f -> f.completeExceptionally(gone));
+            pending.clear();
+        }
+        helloSeen = true;
+    }
+
+    /** Whether the session ended inside a frame or on bytes that are not a frame (only meaningful after it ended). */
+    public boolean brokeInsideStream() {
+        return brokeInsideStream;
     }
 
     private static boolean isReply(Message m) {

@@ -40,9 +40,13 @@ final class SetupDomainCommand implements Callable<Integer> {
             description = "an address of the guest (repeat for each); replaces the recorded list")
     List<String> addresses;
 
-    @Option(names = "--channel-dir", paramLabel = "DIR", defaultValue = "/var/lib/libvirt/qemu/channel/target",
+    // Not libvirt's own channel directory (/var/lib/libvirt/qemu/channel/target): libvirt 9.0 drops a
+    // virtio channel's path under it as "generated" and makes a per-domain-id one (seen on the real-VM
+    // rig: the defined path vanished from the XML), so hostd would connect to a path nobody listens on.
+    @Option(names = "--channel-dir", paramLabel = "DIR", defaultValue = "/var/lib/libvirt/qemu",
             description = "directory of the channel's host-side socket, DIR/DOMAIN." + DomainXml.AGENT_CHANNEL
-                    + " (default: ${DEFAULT-VALUE}, where libvirt keeps its own channel sockets)")
+                    + " (default: ${DEFAULT-VALUE}, the qemu driver's own directory, present on every host; not "
+                    + "libvirt's channel/target, whose paths libvirt replaces with generated ones)")
     String channelDir;
 
     @Option(names = "--dry-run", description = "print the diff without defining anything")
