@@ -60,8 +60,7 @@ class HostdRestartTest {
             // them with the keeper, steered, for the next start.
             try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 HostConfig c = bed.hostd().config();
-                HostConfig broken = new HostConfig(c.node(), c.controlSocket(), c.peer(), c.secretFile(), c.quotas(),
-                        c.steering(), "127.0.0.1:" + taken.getLocalPort(), c.domains(), c.libvirt(), c.fdKeeperSocket());
+                HostConfig broken = c.withFdKeeper(c.fdKeeperSocket(), "127.0.0.1:" + taken.getLocalPort());
                 assertThat(bed.hostd().runOnce(broken)).as("exit code of a start that cannot bind").isNotZero();
             }
             assertThat(bed.hostd().tail()).contains("event=start_failed_holding held=2");
