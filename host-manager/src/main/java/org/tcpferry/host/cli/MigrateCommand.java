@@ -22,8 +22,9 @@ import picocli.CommandLine.Parameters;
                 + "target is the destination's host manager (found in this host's peers list by node name or address "
                 + "host of DEST-URI); any other value names a peers entry, an intermediary host manager. A holder "
                 + "other than this host announces the guest's MAC addresses on its bridge, so the peer's packets go "
-                + "there; use it with --suspend or when the guest is paused. The destination reclaims through its "
-                + "own host manager, which relays to the holder.",
+                + "there, and the guest is paused here for the move (its own frames would draw them back); it runs "
+                + "again on the destination unless --suspend. The destination reclaims through its own host manager, "
+                + "which relays to the holder when that is a third host.",
             "The reclaim on the destination is ordered through --reclaim-socket (the destination host manager's control "
                 + "socket, when this machine can reach it); without it, the destination's host manager reclaims by itself "
                 + "when libvirt reports the guest running (libvirt.uri set in its config)."},
@@ -109,11 +110,30 @@ final class MigrateCommand extends Workflow {
                 return fail(handoff.exitCode(), "handoff: " + handoff.error(),
                         "the guest keeps its connections; nothing was migrated");
             }
+            boolean heldElsewhere = handoffArgs.containsKey("holdOn");
+            if (heldElsewhere) {
+                // Another host announced the guest's MAC to draw the peers' packets to its copies; the
+                // guest's own frames from here would draw them back, so it sends none until it has moved.
+                progress.phase("suspend", "pausing " + domain + " here while " + handoffArgs.get("holdOn")
+                        + " holds its connections");
+                try {
+                    libvirtSession.suspend(domain);
+                } catch (LibvirtFailure e) {
+                    DaemonOrder.Result reclaim = order(control, "reclaim", domain);
+                    return fail(TcpferryCommand.LIBVIRT_FAILED, e.getMessage() + "; nothing was migrated",
+                            reclaim.exitCode() == 0 ? "given back to the guest, which still runs here"
+                                    : "host " + handoffArgs.get("holdOn") + " still holds them (reclaim failed: "
+                                            + reclaim.error() + "); run `tcpferry reclaim " + domain + "`");
+                }
+            }
             progress.phase("migrate", "migrating " + domain + " to " + destination + " (" + holding + ")");
             try (JobPoller poller = JobPoller.start(libvirtSession, domain, "migrate", progress)) {
                 libvirtSession.migrate(domain, destination, flags());
             } catch (LibvirtFailure e) {
-                // A failed migration leaves the guest running here: give its connections back.
+                // A failed migration leaves the guest here: running again, it gets its connections back.
+                if (heldElsewhere) {
+                    libvirtSession.resume(domain);
+                }
                 progress.phase("reclaim", "migration failed, giving the connections back to " + domain + " here");
                 DaemonOrder.Result reclaim = order(control, "reclaim", domain);
                 return fail(TcpferryCommand.LIBVIRT_FAILED, e.getMessage(), reclaim.exitCode() == 0
@@ -123,6 +143,15 @@ final class MigrateCommand extends Workflow {
             }
         }
         String moved = "migrated " + domain + " to " + destination;
+        if (handoffArgs.containsKey("holdOn") && !mode.suspend) {
+            // It was paused here for the move; it runs again there, where its agent reclaims.
+            try (LibvirtSession there = LibvirtSession.open(destination)) {
+                there.resume(domain);
+            } catch (LibvirtFailure e) {
+                return fail(TcpferryCommand.LIBVIRT_FAILED, moved + ", but resuming it there failed: " + e.getMessage(),
+                        holding + "; run `virsh -c " + destination + " resume " + domain + "`");
+            }
+        }
         if (mode.suspend) {
             return succeed(moved + " (paused there); " + holding + " until it is resumed there");
         }

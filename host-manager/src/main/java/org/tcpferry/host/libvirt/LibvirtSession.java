@@ -100,6 +100,24 @@ public final class LibvirtSession implements Closeable {
         }
     }
 
+    /** {@code virsh suspend NAME}: the guest's vCPUs stop; it sends nothing. */
+    public void suspend(String name) throws LibvirtFailure {
+        try {
+            domain(name).suspend();
+        } catch (LibvirtException e) {
+            throw new LibvirtFailure("suspend " + name, e);
+        }
+    }
+
+    /** {@code virsh resume NAME}. */
+    public void resume(String name) throws LibvirtFailure {
+        try {
+            domain(name).resume();
+        } catch (LibvirtException e) {
+            throw new LibvirtFailure("resume " + name, e);
+        }
+    }
+
     /** {@code virsh save NAME FILE}: the domain stops, its memory goes to {@code file}. */
     public void save(String name, Path file) throws LibvirtFailure {
         try {
