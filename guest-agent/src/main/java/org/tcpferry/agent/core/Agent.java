@@ -931,14 +931,8 @@ public final class Agent implements Closeable {
 
     private void crashIf(CrashPoint point) {
         if (crashAt == point && killAtCrash) {
-            long pid = ProcessHandle.current().pid();
-            log.warn("event=crash_point point={} pid={}", point, pid);
-            try {
-                new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
-                Thread.sleep(60_000); // the signal is on its way
-            } catch (IOException | InterruptedException e) {
-                Runtime.getRuntime().halt(137);
-            }
+            log.warn("event=crash_point point={} pid={}", point, ProcessHandle.current().pid());
+            org.tcpferry.sys.SelfKill.now();
         }
         if (crashAt == point) {
             dead = true;

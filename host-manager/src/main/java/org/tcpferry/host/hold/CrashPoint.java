@@ -1,6 +1,5 @@
 package org.tcpferry.host.hold;
 
-import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,13 +24,7 @@ public enum CrashPoint {
         if (!name().equals(CHOSEN)) {
             return;
         }
-        long pid = ProcessHandle.current().pid();
-        log.warn("event=crash_point point={} pid={}", this, pid);
-        try {
-            new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
-            Thread.sleep(60_000); // the signal is on its way
-        } catch (IOException | InterruptedException e) {
-            Runtime.getRuntime().halt(137);
-        }
+        log.warn("event=crash_point point={} pid={}", this, ProcessHandle.current().pid());
+        org.tcpferry.sys.SelfKill.now();
     }
 }
