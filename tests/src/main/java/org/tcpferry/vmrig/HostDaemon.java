@@ -90,6 +90,8 @@ public final class HostDaemon {
         sections.add("\"node\": \"" + settings.node() + "\"");
         sections.add("\"controlSocket\": \"" + controlSocket() + "\"");
         sections.add("\"secretFile\": \"" + dir.resolve("host.secret") + "\"");
+        // One keeper per host manager: both rig hosts share this machine's /run.
+        sections.add("\"fdKeeperSocket\": \"" + dir.resolve("fd-keeper.sock") + "\"");
         sections.add("\"quotas\": { \"spoolDir\": \"" + dir.resolve("spool") + "\" }");
         sections.add("\"peer\": { \"listen\": \"" + settings.peerAddress() + ":" + PEER_PORT + "\", \"insecure\": true }");
         if (!settings.peers().isEmpty()) {

@@ -90,11 +90,18 @@ public final class KeeperClient implements CopyKeeper, Closeable {
         return socket.resolveSibling(socket.getFileName() + ".log");
     }
 
+    private static final int LIST_TIMEOUT_MILLIS = 10_000;
+
     /** Everything the keeper keeps, each with a new descriptor this process owns. */
     public synchronized List<Kept> list() throws IOException {
         channel.send(KeeperWire.of(KeeperWire.LIST).encode());
         List<Kept> kept = new ArrayList<>();
         while (true) {
+            // The keeper serves one host manager at a time: a second one would wait here forever.
+            if (!channel.awaitReadable(LIST_TIMEOUT_MILLIS)) {
+                throw new IOException("fd keeper " + socket + " did not answer within " + LIST_TIMEOUT_MILLIS
+                        + " ms; another host manager may be using it (each needs its own fdKeeperSocket)");
+            }
             FdChannel.Message message = channel.receive(KeeperWire.MAX_MESSAGE);
             if (message == null) {
                 throw new IOException("fd keeper " + socket + " closed the connection while listing");
