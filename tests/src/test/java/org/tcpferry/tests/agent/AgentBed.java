@@ -167,8 +167,8 @@ public final class AgentBed implements AutoCloseable {
     void moveToHostB() throws Exception {
         hosts.moveGuestToHostB();
         // An agent told to crash during the reclaim may already be dead by the time this looks.
-        await(() -> hostB().endpoints().guestChannel(DOMAIN) != null && (agent == null || agent.crashed()
-                || (agent.session() != null && HOSTB.equals(agent.session().peerNode()))), 20_000,
+        await(() -> (agent != null && agent.crashed()) || (hostB().endpoints().guestChannel(DOMAIN) != null
+                && (agent == null || (agent.session() != null && HOSTB.equals(agent.session().peerNode())))), 20_000,
                 "host B connected to the agent");
     }
 
