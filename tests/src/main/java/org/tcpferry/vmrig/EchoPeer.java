@@ -1,17 +1,16 @@
 package org.tcpferry.vmrig;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import org.tcpferry.sys.LibC;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.SockOpt;
 import org.tcpferry.sys.SyscallException;
+import org.tcpferry.testsupport.EchoedStream;
 
 /**
  * The peer end of the guest's echo connection, configured to notice a dead peer quickly
  * (TCP_USER_TIMEOUT 3 s, keepalive 1 s / 1 s / 2 probes). It sends a reproducible byte stream at a
- * steady pace, reads the guest's echo, checks every byte and keeps SHA-256 of both directions. It
+ * steady pace, reads the guest's echo, checks every byte and keeps SHA-256 of both directions
+ * ({@link EchoedStream}). It
  * also records the longest time its sending was blocked (the peer-visible ACK stall) and the longest
  * gap between echoed bytes. It stops at the first error: ETIMEDOUT for a peer that gave up.
  */
@@ -22,11 +21,8 @@ public final class EchoPeer {
 
     private final NativeSocket socket;
     private final Thread thread;
-    private final MessageDigest sentDigest = sha256();
-    private final MessageDigest echoDigest = sha256();
+    private final EchoedStream stream = new EchoedStream(0);
     private volatile boolean finishing;
-    private volatile long sent;
-    private volatile long echoed;
     private volatile boolean eof;
     private volatile int failureErrno;
     private volatile String failure;
@@ -45,11 +41,6 @@ public final class EchoPeer {
         this.thread = new Thread(this::run, "vm-echo-peer");
         thread.setDaemon(true);
         thread.start();
-    }
-
-    /** The byte at stream offset {@code i}: reproducible, not periodic within any realistic run. */
-    static byte byteAt(long i) {
-        return (byte) ((i * 2654435761L) >>> 13);
     }
 
     private void run() {
@@ -72,18 +63,10 @@ public final class EchoPeer {
                 if (wantSend) {
                     int n = 0;
                     if ((revents & LibC.POLLOUT) != 0) {
-                        for (int i = 0; i < out.length; i++) {
-                            out[i] = byteAt(sent + i);
-                        }
-                        try {
-                            n = socket.send(out, out.length, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL);
-                        } catch (SyscallException.WouldBlockException full) {
-                            n = 0;
-                        }
+                        stream.fill(out, out.length);
+                        n = stream.send(socket, out, out.length);
                     }
                     if (n > 0) {
-                        sentDigest.update(out, 0, n);
-                        sent += n;
                         lastSendProgress = now;
                         nextSend = now + PACE_NANOS;
                     } else {
@@ -91,23 +74,14 @@ public final class EchoPeer {
                     }
                 }
                 if ((revents & (LibC.POLLIN | LibC.POLLHUP | LibC.POLLERR)) != 0) {
-                    int n;
-                    try {
-                        n = socket.recv(in, in.length, LibC.MSG_DONTWAIT);
-                    } catch (SyscallException.WouldBlockException empty) {
-                        continue;
-                    }
-                    if (n == 0) {
+                    int n = stream.receive(socket, in);
+                    if (n < 0) {
                         eof = true;
                         break;
                     }
-                    for (int i = 0; i < n; i++) {
-                        if (in[i] != byteAt(echoed + i)) {
-                            throw new IllegalStateException("echoed byte " + (echoed + i) + " differs from what was sent");
-                        }
+                    if (n == 0) {
+                        continue;
                     }
-                    echoDigest.update(in, 0, n);
-                    echoed += n;
                     longestEchoGapMillis = Math.max(longestEchoGapMillis, (now - lastEcho) / 1_000_000);
                     lastEcho = now;
                 }
@@ -130,12 +104,12 @@ public final class EchoPeer {
 
     /** Bytes sent so far. */
     public long sent() {
-        return sent;
+        return stream.sent();
     }
 
     /** Bytes echoed back so far (each checked). */
     public long echoed() {
-        return echoed;
+        return stream.echoed();
     }
 
     /** True once the guest closed its side. */
@@ -175,12 +149,12 @@ public final class EchoPeer {
 
     /** SHA-256 of everything sent so far. */
     public String sentSha256() {
-        return hex(sentDigest);
+        return stream.sentSha256();
     }
 
     /** SHA-256 of everything echoed back so far. */
     public String echoSha256() {
-        return hex(echoDigest);
+        return stream.echoSha256();
     }
 
     /** Closes the socket (after the thread ended or gave up). */
@@ -188,21 +162,5 @@ public final class EchoPeer {
         finishing = true;
         thread.join(2000);
         socket.close();
-    }
-
-    private static synchronized String hex(MessageDigest digest) {
-        try {
-            return HexFormat.of().formatHex(((MessageDigest) digest.clone()).digest());
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
