@@ -5,10 +5,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** One line that says where a benchmark ran: kernel, cores, CPU model, JVM. */
-final class LocalMachine {
+public final class LocalMachine {
     private LocalMachine() {}
 
     static String describe() {
+        return String.format("Linux %s, %d cores (%s), Java %s", System.getProperty("os.version"),
+                Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));
+    }
+
+    /** The CPU's model name from /proc/cpuinfo, or what kept it from being read. */
+    public static String cpuModel() {
         String cpu = "unknown CPU";
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
@@ -20,8 +26,7 @@ final class LocalMachine {
         } catch (IOException e) {
             cpu = "CPU unreadable: " + e.getMessage();
         }
-        return String.format("Linux %s, %d cores (%s), Java %s", System.getProperty("os.version"),
-                Runtime.getRuntime().availableProcessors(), cpu, System.getProperty("java.version"));
+        return cpu;
     }
 
     /** The 1, 5 and 15 minute load averages, as /proc/loadavg gives them. */

@@ -123,17 +123,7 @@ final class Report {
     }
 
     static String machine() {
-        String cpu = "unknown CPU";
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    cpu = line.substring(line.indexOf(':') + 1).trim();
-                    break;
-                }
-            }
-        } catch (IOException e) {
-            cpu = "CPU unreadable: " + e.getMessage();
-        }
+        String cpu = org.tcpferry.bench.LocalMachine.cpuModel();
         long memKb = 0;
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
