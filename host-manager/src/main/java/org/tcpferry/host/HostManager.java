@@ -45,13 +45,19 @@ import org.tcpferry.protocol.ControlReply;
  * The host manager daemon, startable in-process: {@link #start} brings up steering and copy loops
  * for every domain's namespace, the handoff service and the endpoints; {@link #close} drops
  * whatever is still held and removes every table, rule, route and socket it made.
+ *
+ * <p>Domains come from the config and, with libvirt enabled, from libvirt at start and whenever
+ * libvirt reports one this host does not know yet (defined, started, resumed: the usual case is a
+ * domain arriving by migration) or a control command names one ({@link #addDomain}). A domain is
+ * never forgotten while the daemon runs: it may hold copies for a guest that left.
  */
 public final class HostManager implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(HostManager.class);
 
-    private final HostConfig config;
-    private final Map<Path, NamespaceRuntime> runtimes;
-    private final Map<String, DomainHolds> domains;
+    /** Grows when a domain is added at run time; each version is immutable. */
+    private volatile HostConfig config;
+    private final Map<Path, NamespaceRuntime> runtimes; // guarded by this (a null key: the daemon's own namespace)
+    private final Map<String, DomainHolds> domains; // concurrent: read by every thread, added to by addDomain
     private final HandoffService handoffs;
     private final HostMetrics metrics;
     private MetricsServer metricsServer;
@@ -59,6 +65,7 @@ public final class HostManager implements Closeable {
     private LifecycleWatcher lifecycle;
     /** Keeps the copies across a restart; null when fdKeeperSocket is empty. */
     private KeeperClient keeper;
+    private boolean closing; // guarded by this
     /** Checks once a second for holds older than quotas.holdSeconds (not started when that is 0). */
     private final java.util.concurrent.ScheduledExecutorService expiry =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -66,6 +73,12 @@ public final class HostManager implements Closeable {
                 thread.setDaemon(true);
                 return thread;
             });
+    /** Looks up domains new to this host in libvirt, off libvirt's event thread and Netty's. */
+    private final java.util.concurrent.ExecutorService discovery = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "libvirt-discovery");
+        thread.setDaemon(true);
+        return thread;
+    });
     /** Automatic reclaims (libvirt events) wait here for agents, off libvirt's event thread. */
     private final java.util.concurrent.ExecutorService reclaims = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "auto-reclaim");
@@ -93,25 +106,14 @@ public final class HostManager implements Closeable {
         capabilities.require("tcpferry hostd", REQUIRED);
         TokenAuthority tokens = new TokenAuthority(HostSecret.loadOrCreate(Path.of(config.secretFile())), config.node());
         Map<Path, NamespaceRuntime> runtimes = new HashMap<>();
-        Map<String, DomainHolds> domains = new LinkedHashMap<>();
+        Map<String, DomainHolds> domains = new java.util.concurrent.ConcurrentSkipListMap<>();
         HostManager manager = null;
         KeeperClient keeper = config.fdKeeperSocket().isEmpty() ? null
                 : KeeperClient.connectOrStart(Path.of(config.fdKeeperSocket()));
         try {
             KeptCopies kept = keeper == null ? KeptCopies.NONE : KeptCopies.sort(config, keeper.list());
             for (DomainConfig domain : config.domains()) {
-                Path netns = domain.netnsPath();
-                NamespaceRuntime runtime = runtimes.get(netns);
-                if (runtime == null) {
-                    runtime = NamespaceRuntime.start(netns, config.steering(), kept.steeredIn(netns));
-                    runtimes.put(netns, runtime);
-                }
-                DomainHolds holds = new DomainHolds(domain,
-                        new SpoolQuota(config.quotas().connectionSpoolBytes(), config.quotas().domainSpoolBytes()), runtime);
-                if (keeper != null) {
-                    holds.keeper(keeper);
-                }
-                domains.put(domain.name(), holds);
+                domains.put(domain.name(), holdsFor(domain, config, runtimes, kept, keeper));
             }
             if (keeper != null) {
                 kept.adoptInto(domains, config);
@@ -127,7 +129,7 @@ public final class HostManager implements Closeable {
             }
             manager.endpoints = Endpoints.start(config, manager);
             if (config.libvirt().enabled()) {
-                manager.lifecycle = LifecycleWatcher.start(config.libvirt().uri(), manager::guestRunsAgain);
+                manager.lifecycle = LifecycleWatcher.start(config.libvirt().uri(), manager::domainEvent);
             }
             if (config.quotas().holdSeconds() > 0) {
                 HostManager started = manager;
@@ -164,6 +166,101 @@ public final class HostManager implements Closeable {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /**
+     * A domain's holds, in the runtime of its namespace (started with the first domain there; at
+     * start, {@code kept} names the flows a keeper still holds there, which stay steered).
+     */
+    private static DomainHolds holdsFor(DomainConfig domain, HostConfig config, Map<Path, NamespaceRuntime> runtimes,
+            KeptCopies kept, KeeperClient keeper) throws IOException {
+        Path netns = domain.netnsPath();
+        NamespaceRuntime runtime = runtimes.get(netns);
+        if (runtime == null) {
+            runtime = NamespaceRuntime.start(netns, config.steering(), kept.steeredIn(netns));
+            runtimes.put(netns, runtime);
+        }
+        DomainHolds holds = new DomainHolds(domain,
+                new SpoolQuota(config.quotas().connectionSpoolBytes(), config.quotas().domainSpoolBytes()), runtime);
+        if (keeper != null) {
+            holds.keeper(keeper);
+        }
+        return holds;
+    }
+
+    /**
+     * Takes up a domain this host did not know: its holds (and its namespace's runtime if it is the
+     * first there) and its guest channel. Returns false, changing nothing, when the domain is known.
+     */
+    public synchronized boolean addDomain(DomainConfig domain) throws IOException {
+        if (closing) {
+            throw new IllegalStateException("host manager " + config.node() + " is stopping; not adding " + domain.name());
+        }
+        if (domains.containsKey(domain.name())) {
+            return false;
+        }
+        domains.put(domain.name(), holdsFor(domain, config, runtimes, KeptCopies.NONE, keeper));
+        List<DomainConfig> all = new ArrayList<>(config.domains());
+        all.add(domain);
+        config = config.withDomains(all);
+        endpoints.addGuestChannel(domain);
+        log.info("event=domain_added domain={} uuid={} bridge={} addresses={} channel={}", domain.name(), domain.uuid(),
+                domain.bridge(), domain.addresses(), domain.channel());
+        return true;
+    }
+
+    /**
+     * The holds of domain {@code name}; when this host does not know it and libvirt is enabled, asks
+     * libvirt first ({@link #discover}). Completes with null when neither knows it, or libvirt's
+     * domain is not set up for tcpferry (the log says why).
+     */
+    public CompletableFuture<DomainHolds> domainOrDiscover(String name) {
+        DomainHolds known = domains.get(name);
+        if (known != null || !config.libvirt().enabled() || name == null) {
+            return CompletableFuture.completedFuture(known);
+        }
+        return CompletableFuture.supplyAsync(() -> discover(name), discovery);
+    }
+
+    /**
+     * libvirt reports an event of domain {@code name}. Looks the domain up if this host does not know
+     * it, then, when its guest runs again here, reclaims ({@link #guestRunsAgain}). On libvirt's event
+     * thread: hands the work to the discovery thread, which keeps the events of a domain in order.
+     */
+    void domainEvent(String name, String event, boolean runsAgain) {
+        discovery.execute(() -> {
+            discover(name);
+            if (runsAgain) {
+                guestRunsAgain(name, event);
+            }
+        });
+    }
+
+    /** The domain's holds, looked up in libvirt and added when new; null when it cannot be held here. Discovery thread. */
+    private DomainHolds discover(String name) {
+        DomainHolds known = domains.get(name);
+        if (known != null) {
+            return known;
+        }
+        String uri = config.libvirt().uri();
+        try (LibvirtSession session = LibvirtSession.open(uri)) {
+            java.util.Optional<org.tcpferry.host.libvirt.DiscoveredDomain> found = session.discover(name);
+            if (found.isEmpty()) {
+                log.info("event=domain_unknown domain={} uri={} why=\"libvirt has no domain of that name\"", name, uri);
+                return null;
+            }
+            List<DomainConfig> usable = DomainMerge.merge(List.of(), List.of(found.get()));
+            if (usable.isEmpty()) {
+                log.info("event=domain_not_set_up domain={} uri={} why=\"no {} channel with a socket path, or no bridge "
+                        + "interface; see tcpferry setup-domain\"", name, uri, org.tcpferry.host.libvirt.DomainXml.AGENT_CHANNEL);
+                return null;
+            }
+            addDomain(usable.get(0));
+            return domains.get(name);
+        } catch (IOException | RuntimeException e) {
+            log.error("event=discovery_failed domain={} uri={} error=\"{}\"", name, uri, e.getMessage(), e);
+            return null;
         }
     }
 
@@ -269,6 +366,10 @@ public final class HostManager implements Closeable {
     @Override
     public void close() throws IOException {
         IOException failure = null;
+        synchronized (this) {
+            closing = true; // no domain is added from here on
+        }
+        discovery.shutdownNow();
         expiry.shutdownNow();
         reclaims.shutdownNow();
         if (lifecycle != null) {

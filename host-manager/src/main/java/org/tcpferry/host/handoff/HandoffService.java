@@ -50,7 +50,7 @@ public final class HandoffService {
 
     public HandoffService(HostConfig config, Map<String, DomainHolds> domains, TokenAuthority tokens, HostMetrics metrics) {
         this.config = config;
-        this.domains = Map.copyOf(domains);
+        this.domains = domains; // the host manager's live map: domains discovered later are served too
         this.tokens = tokens;
         this.metrics = metrics;
         this.limiter = new HandoffLimiter(config.quotas());

@@ -186,6 +186,27 @@ public final class LibvirtSession implements Closeable {
         return result;
     }
 
+    /**
+     * What libvirt tells about the one domain {@code name}, or empty when libvirt has no domain of
+     * that name (any other failure throws).
+     */
+    public java.util.Optional<DiscoveredDomain> discover(String name) throws LibvirtFailure {
+        Domain domain;
+        try {
+            domain = connect.domainLookupByName(name);
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return java.util.Optional.empty();
+            }
+            throw new LibvirtFailure("look up domain " + name + " on " + uri, e);
+        }
+        try {
+            return java.util.Optional.of(DiscoveredDomain.of(domain.getXMLDesc(0), domain.isActive() == 1));
+        } catch (LibvirtException e) {
+            throw new LibvirtFailure("read the live XML of " + name + " on " + uri, e);
+        }
+    }
+
     @Override
     public void close() throws IOException {
         try {

@@ -90,9 +90,11 @@ final class ControlService {
                     + "host's peers list (known: " + manager.config().peers() + ")"));
         }
         String holdOn = peer.node();
-        if (domain == null || manager.domain(domain) == null) {
-            return done(2, error("unknown domain " + domain + " (argument domain=NAME)"));
-        }
+        return manager.domainOrDiscover(domain).thenCompose(holds -> holds == null ? unknownDomain(domain)
+                : handoffHeldOn(command, order, domain, holdOn));
+    }
+
+    private CompletableFuture<Message> handoffHeldOn(ControlCommand command, HandoffOrder order, String domain, String holdOn) {
         synchronized (endpoints) {
             if (endpoints.copiesPlacedOn(domain) != null) {
                 return done(1, error("a handoff of " + domain + " to " + endpoints.copiesPlacedOn(domain)
@@ -104,11 +106,25 @@ final class ControlService {
         return order(command, order).whenComplete((reply, error) -> endpoints.placeCopies(domain, null));
     }
 
+    /** Sends {@code order} to the agent of the command's domain, which libvirt may tell this host of only now. */
     private CompletableFuture<Message> order(ControlCommand command, Message order) {
         String domain = command.args().get("domain");
-        if (domain == null || manager.domain(domain) == null) {
-            return done(2, error("unknown domain " + domain + " (argument domain=NAME)"));
+        return manager.domainOrDiscover(domain).thenCompose(holds -> holds == null ? unknownDomain(domain)
+                : orderKnown(domain, order));
+    }
+
+    private CompletableFuture<Message> unknownDomain(String domain) {
+        if (domain == null) {
+            return done(2, error("no domain named (argument domain=NAME)"));
         }
+        String libvirt = manager.config().libvirt().enabled()
+                ? "and libvirt (" + manager.config().libvirt().uri() + ") has no such domain set up for tcpferry "
+                        + "(the host manager's log says why; tcpferry setup-domain adds the channel)"
+                : "and libvirt discovery is off (libvirt.uri is empty)";
+        return done(2, error("unknown domain " + domain + ": not in " + manager.config().node() + "'s config, " + libvirt));
+    }
+
+    private CompletableFuture<Message> orderKnown(String domain, Message order) {
         Conversation agent = endpoints.agentConversation(domain);
         if (agent == null) {
             return done(1, error("the agent of " + domain + " is not connected"));

@@ -53,11 +53,11 @@ public final class Endpoints implements Closeable {
     private final HostConfig config;
     private final HostManager manager;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
-    private final List<Channel> servers = new ArrayList<>();
+    private final List<Channel> servers = new java.util.concurrent.CopyOnWriteArrayList<>(); // grows at run time (addGuestChannel)
     private final Map<String, Channel> guestChannels = new HashMap<>();
     private final Map<String, Conversation> agents = new HashMap<>();
     private final ControlService control;
-    private final Map<String, SocketAddress> guestListenAddresses = new HashMap<>();
+    private final Map<String, SocketAddress> guestListenAddresses = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, String> copyPlacements = new HashMap<>();
     private final Relay relay;
     private final org.tcpferry.host.steer.GuestAnnouncer announcer = new org.tcpferry.host.steer.GuestAnnouncer();
@@ -170,6 +170,13 @@ public final class Endpoints implements Closeable {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
         servers.add(server);
         log.info("event=listening endpoint=control path={}", path);
+    }
+
+    /** Opens the guest channel of a domain added after the start (nothing when it has no channel). */
+    public void addGuestChannel(DomainConfig domain) throws IOException {
+        if (!domain.channel().isEmpty() && !closing) {
+            startGuestChannel(domain);
+        }
     }
 
     private void startGuestChannel(DomainConfig domain) throws IOException {

@@ -90,6 +90,33 @@ class HostToHostRelayTest {
         }
     }
 
+    @Test
+    void aDomainHostBLearnsOfOnlyAfterItsStartIsReclaimedThroughIt() throws Exception {
+        try (AgentBed bed = AgentBed.create("relay-late-domain")) {
+            App app = bed.app("client", StandardTopology.PEER_V4, 7965, 1, AgentBed.impatientStreaming(4096, 20));
+            Thread.sleep(300);
+            bed.handOffAll(1);
+
+            // Host B runs but knows no domain, as a migration's destination before libvirt defines it there.
+            bed.restartHostB(bed.hosts.configB().withDomains(List.of()));
+            org.tcpferry.protocol.ControlReply refused = bed.control(bed.hosts.configB(), "reclaim",
+                    java.util.Map.of("domain", AgentBed.DOMAIN));
+            assertThat(refused.exitCode()).isEqualTo(2);
+            assertThat(refused.json()).contains("unknown domain " + AgentBed.DOMAIN).contains("libvirt discovery is off");
+
+            // What discovery does when libvirt reports the domain (DEFINED, STARTED or RESUMED): the
+            // domain's holds and its guest channel appear in the running host manager.
+            org.tcpferry.host.config.DomainConfig arrived = bed.hosts.configB().domain(AgentBed.DOMAIN);
+            assertThat(bed.hosts.hostB().addDomain(arrived)).isTrue();
+            assertThat(bed.hosts.hostB().addDomain(arrived)).as("a known domain is not added twice").isFalse();
+            assertThat(bed.hosts.hostB().status().path("domains").findValuesAsText("name")).contains(AgentBed.DOMAIN);
+
+            bed.moveToHostB(); // the guest runs on host B, which now reaches its agent and relays the releases
+            bed.awaitAllBack(1, 30_000);
+            bed.assertAllBackAndNothingHeld(app);
+        }
+    }
+
     private static List<String> holdingStates(AgentBed bed) {
         List<String> states = new java.util.ArrayList<>();
         bed.hostA.status().path("domains").get(0).path("connections").forEach(c -> states.add(c.path("state").asText()));

@@ -152,6 +152,15 @@ class LibvirtTestDriverCliTest {
     }
 
     @Test
+    void discoveryOfOneDomainByNameTellsAnUnknownNameFromAFailure() throws IOException {
+        try (LibvirtSession session = LibvirtSession.open(URI)) {
+            assertThat(session.discover("test")).get().extracting(DiscoveredDomain::uuid)
+                    .isEqualTo(session.discover().get(0).uuid());
+            assertThat(session.discover("no-such-domain")).isEmpty();
+        }
+    }
+
+    @Test
     void migrateOnTheTestDriverFailsAndGivesTheConnectionsBack() {
         int exit = run("migrate", "--connect", URI, "--socket", dir.resolve("control.sock").toString(), "test", URI);
         assertThat(exit).isEqualTo(TcpferryCommand.LIBVIRT_FAILED);
