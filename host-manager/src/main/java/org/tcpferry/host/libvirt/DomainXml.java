@@ -137,13 +137,22 @@ public final class DomainXml {
     }
 
     /**
-     * This definition with the agent's virtio-serial channel added, or unchanged if it has one.
-     * The socket path is given, not left to libvirt: libvirt's own choice contains the domain's
-     * id and so changes at every start, while the host manager reconnects to one fixed path.
+     * This definition with the agent's virtio-serial channel added, or unchanged if it has one with
+     * a socket path. The socket path is given, not left to libvirt: libvirt's own choice contains
+     * the domain's id and so changes at every start, while the host manager reconnects to one fixed
+     * path. So a channel without a path (libvirt chooses) is replaced by one with {@code socketPath}.
      */
     public String withAgentChannel(String socketPath) {
-        if (hasAgentChannel()) {
+        if (hasAgentChannel() && !agentChannelSocket().isEmpty()) {
             return text;
+        }
+        if (hasAgentChannel()) {
+            Matcher pathless = Pattern.compile("[ \\t]*<channel\\b(?:(?!</channel>).)*?name=['\"]" + Pattern.quote(AGENT_CHANNEL)
+                    + "['\"](?:(?!</channel>).)*</channel>[ \\t]*\\n?", Pattern.DOTALL).matcher(text);
+            if (!pathless.find()) {
+                throw new IllegalArgumentException("cannot locate the existing " + AGENT_CHANNEL + " channel to give it a path");
+            }
+            return parse(text.substring(0, pathless.start()) + text.substring(pathless.end())).withAgentChannel(socketPath);
         }
         String indent = indentOf("devices") + "  ";
         String channel = indent + "<channel type='unix'>\n"

@@ -46,6 +46,20 @@ class DomainXmlTest {
     }
 
     @Test
+    void aChannelWithoutAPathGetsOneSoThatItStaysTheSameAcrossStarts() {
+        String pathless = XML.replace("</devices>", """
+                  <channel type='unix'>
+                    <target type='virtio' name='org.tcpferry.agent.0'/>
+                    <address type='virtio-serial' controller='0' bus='0' port='2'/>
+                  </channel>
+                </devices>""");
+        String fixed = DomainXml.parse(pathless).withAgentChannel("/run/x/web1.org.tcpferry.agent.0");
+        assertThat(DomainXml.parse(fixed).agentChannelSocket()).isEqualTo("/run/x/web1.org.tcpferry.agent.0");
+        assertThat(fixed).containsOnlyOnce("name='org.tcpferry.agent.0'").contains("org.qemu.guest_agent.0");
+        assertThat(DomainXml.parse(fixed).withAgentChannel("/other")).isEqualTo(fixed);
+    }
+
+    @Test
     void addressesRoundTripAndReplace() {
         String with = DomainXml.parse(XML).withAddresses(List.of("192.0.2.10", "2001:db8::10/128"));
         assertThat(DomainXml.parse(with).addresses()).containsExactly("192.0.2.10", "2001:db8::10/128");
