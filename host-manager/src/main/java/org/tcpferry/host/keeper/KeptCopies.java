@@ -34,7 +34,8 @@ public final class KeptCopies {
     /** How long a start waits for every copy to be held again. */
     private static final long ADOPTION_SECONDS = 60;
 
-    public static final KeptCopies NONE = new KeptCopies(List.of(), Map.of());
+    /** Nothing kept. (Not Map.of(): a null key, the daemon's own namespace, must be a miss, not an exception.) */
+    public static final KeptCopies NONE = new KeptCopies(List.of(), java.util.Collections.emptyMap());
 
     private final List<Copy> copies;
     private final Map<Path, Map<String, List<FlowKey>>> steered;
