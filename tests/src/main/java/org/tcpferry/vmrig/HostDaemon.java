@@ -15,9 +15,13 @@ import org.tcpferry.rig.Namespace;
  * segment address. {@link #stop()} sends SIGTERM, which removes its nft tables and rules; the rig also
  * stops it when it closes.
  *
- * <p>The domain's channel socket has a fixed path per host (the domain XML names it, as
- * {@code tcpferry setup-domain} does), but that path on this machine is longer than a unix socket
- * address may be (108 bytes), so the daemon is configured with a short symbolic link to it.
+ * <p>Two ways to know the domain. With libvirt ({@link Settings#libvirtUri}), as on a real host: no
+ * domain in the config at all; the daemon runs in libvirtd's mount namespace (so the channel path in
+ * the live XML is a path it can open) and learns the domain from libvirt, at its start or when
+ * libvirt reports it (defined, migrated in). Without libvirt, the domain is configured: its channel
+ * socket has a fixed path (the domain XML names it, as {@code tcpferry setup-domain} does), which on
+ * this machine is longer than a unix socket address may be (108 bytes), so the config names a short
+ * symbolic link to it.
  */
 public final class HostDaemon {
     /** Port of every host manager's peer endpoint (each on its own host address). */
@@ -45,23 +49,28 @@ public final class HostDaemon {
 
     private final Path repoRoot;
     private final Namespace namespace;
+    private final LibvirtHost libvirt;
     private final Path dir;
     private Settings settings;
     private Process process;
     private int starts;
 
-    private HostDaemon(Path repoRoot, Namespace namespace, Path dir, Settings settings) {
+    private HostDaemon(Path repoRoot, Namespace namespace, LibvirtHost libvirt, Path dir, Settings settings) {
         this.repoRoot = repoRoot;
         this.namespace = namespace;
+        this.libvirt = libvirt;
         this.dir = dir;
         this.settings = settings;
     }
 
-    /** Writes the configuration and starts {@code hostd} in {@code namespace}; waits for its control socket. */
-    public static HostDaemon start(Path repoRoot, Namespace namespace, Path dir, Settings settings)
+    /**
+     * Writes the configuration and starts {@code hostd} in {@code namespace} (and in {@code libvirt}'s
+     * mount namespace when the settings name a libvirt URI); waits for its control socket.
+     */
+    public static HostDaemon start(Path repoRoot, Namespace namespace, LibvirtHost libvirt, Path dir, Settings settings)
             throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        HostDaemon daemon = new HostDaemon(repoRoot, namespace, dir, settings);
+        HostDaemon daemon = new HostDaemon(repoRoot, namespace, libvirt, dir, settings);
         Files.createSymbolicLink(daemon.channelLink(), settings.channelSocket());
         daemon.launch();
         return daemon;
@@ -73,8 +82,13 @@ public final class HostDaemon {
         Files.deleteIfExists(controlSocket());
         starts++;
         // Each start appends to the one log, so a restart keeps the earlier run's lines for diagnosis.
-        process = namespace.spawn("sh", "-c", "exec '" + repoRoot.resolve("bin/tcpferry") + "' hostd --config '"
-                + configFile + "' >> '" + log() + "' 2>&1");
+        List<String> command = new ArrayList<>();
+        if (settings.libvirtUri() != null) {
+            command.addAll(libvirt.inMountNamespace());
+        }
+        command.addAll(List.of("sh", "-c", "exec '" + repoRoot.resolve("bin/tcpferry") + "' hostd --config '"
+                + configFile + "' >> '" + log() + "' 2>&1"));
+        process = namespace.spawn(command.toArray(String[]::new));
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.exists(controlSocket())) {
             if (System.nanoTime() > deadline || !process.isAlive()) {
@@ -99,7 +113,10 @@ public final class HostDaemon {
                     .map(p -> "{ \"node\": \"" + p.node() + "\", \"address\": \"" + p.address() + "\" }").toList()) + "]");
         }
         if (settings.libvirtUri() != null) {
+            // Everything about the domain comes from libvirt: its name, uuid, MAC and bridge from its
+            // XML, its addresses from the <metadata> setup-domain wrote, its channel from the live XML.
             sections.add("\"libvirt\": { \"uri\": \"" + settings.libvirtUri() + "\" }");
+            return "{\n  " + String.join(",\n  ", sections) + "\n}\n";
         }
         sections.add("\"domains\": [ {\n"
                 + "    \"name\": \"" + settings.domain() + "\", \"uuid\": \"" + settings.uuid() + "\",\n"

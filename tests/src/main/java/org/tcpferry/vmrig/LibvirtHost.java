@@ -1,6 +1,7 @@
 package org.tcpferry.vmrig;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.tcpferry.rig.Namespace;
 
 /**
@@ -33,6 +34,20 @@ public final class LibvirtHost {
     /** The namespace this host's libvirtd, QEMUs and bridge live in. */
     public Namespace namespace() {
         return namespace;
+    }
+
+    /**
+     * The command prefix that runs a command in this libvirtd's mount namespace, where paths are as
+     * libvirtd sees them (its /var/lib/libvirt, /run/libvirt): a host manager that discovers domains
+     * runs there, as it shares the machine's view with libvirtd on a real host.
+     */
+    public List<String> inMountNamespace() {
+        try {
+            String pid = java.nio.file.Files.readString(state.resolve("libvirtd.pid")).strip();
+            return List.of("nsenter", "--target", pid, "--mount", "--");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("libvirtd's pid file in " + state + " is unreadable: " + e.getMessage(), e);
+        }
     }
 
     /** Local connection URI (a unix socket; usable from any namespace). */

@@ -55,7 +55,7 @@ public final class VmHost {
                 host.writeHooks(repoRoot, HostDaemon.controlSocketIn(hostdDir)));
         HostDaemon.Settings settings = new HostDaemon.Settings(name, domain, uuid, guestAddress, guestMac, BRIDGE,
                 host.libvirt.hostPath(channelSocket(domain)), address, peers, libvirtEvents ? host.libvirt.uri() : null);
-        host.daemon = HostDaemon.start(repoRoot, namespace, hostdDir, settings);
+        host.daemon = HostDaemon.start(repoRoot, namespace, host.libvirt, hostdDir, settings);
         return host;
     }
 

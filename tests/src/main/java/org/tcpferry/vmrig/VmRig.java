@@ -130,14 +130,16 @@ public final class VmRig implements AutoCloseable {
                 "CMDLINE=" + image.cmdline() + " tcpferry.ip=" + GUEST_ADDRESS + "/24 tcpferry.gw=" + HOST_ADDRESSES[0]
                         + " tcpferry.hostname=" + domain,
                 "BRIDGE=" + VmHost.BRIDGE, "MAC=" + GUEST_MAC).stdout();
-        // A fixed channel path, as `tcpferry setup-domain` gives a domain: the same on every host and
-        // after every restore (libvirt's generated one names the domain id), so hostd connects to one path.
-        String fixedChannel = "<source mode='bind' path='" + VmHost.channelSocket(domain) + "'/>";
-        if (!rendered.contains("<source mode='bind'/>")) {
-            throw new IllegalStateException("the domain template has no channel source to fix:\n" + rendered);
-        }
-        Files.writeString(xml, rendered.replace("<source mode='bind'/>", fixedChannel));
+        Files.writeString(xml, rendered);
         running.libvirt().virsh("define", xml.toString());
+        // As an operator sets a domain up: a fixed channel path (the same on every host and after every
+        // restore; libvirt's generated one names the domain id) and the guest's address in <metadata>,
+        // from which a host manager with libvirt learns the domain.
+        Shell.Result setup = Shell.check(120, repoRoot.resolve("bin/tcpferry").toString(), "setup-domain", "--connect",
+                running.libvirt().uri(), "--address", GUEST_ADDRESS, domain);
+        if (!running.libvirt().virsh("dumpxml", "--inactive", domain).stdout().contains(VmHost.channelSocket(domain))) {
+            throw new IllegalStateException("setup-domain did not give the channel its path:\n" + setup.stdout());
+        }
         long start = System.nanoTime();
         running.libvirt().virsh("start", domain);
         waitForConsole("tcpferry-guest ready", 1, 120);

@@ -34,7 +34,9 @@ class MigrationVmTest {
 
     @BeforeAll
     static void bootGuest() throws Exception {
-        vm = VmRig.start("MigrationVmTest", new VmRig.Options(2, false));
+        // Both host managers watch their libvirtd and configure no domain: each learns the guest from
+        // libvirt (host A when it is defined there, host B when it migrates in), as on real hosts.
+        vm = VmRig.start("MigrationVmTest", new VmRig.Options(2, true));
         hostA = vm.host(0);
         hostB = vm.host(1);
         VmRig.report("boot (two hosts): virsh start to guest ready " + vm.bootMillis()
@@ -95,6 +97,10 @@ class MigrationVmTest {
             assertThat(migrate.succeeded()).as("%s\n%s", migrate.describe(), vm.diagnostics()).isTrue();
             run.phaseSince("migrate start to echo flowing", start);
             run.finishByteExact();
+            // Neither host manager had the domain in its config: A learnt it when it was defined, B
+            // when it migrated in (then B reached the agent's channel and relayed the releases to A).
+            assertThat(hostA.daemon().logged("event=domain_added domain=" + vm.domain(), 1)).as(vm.diagnostics()).isTrue();
+            assertThat(hostB.daemon().logged("event=domain_added domain=" + vm.domain(), 1)).as(vm.diagnostics()).isTrue();
             assertThat(vm.consoleCount("event=hello from=" + hostB.name())).as(vm.diagnostics()).isGreaterThanOrEqualTo(1);
             assertThat(vm.consoleCount("event=opened channel=")).as("the port was not reopened on B\n%s", vm.diagnostics())
                     .isZero();
