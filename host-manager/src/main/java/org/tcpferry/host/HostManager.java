@@ -63,6 +63,8 @@ public final class HostManager implements Closeable {
     private MetricsServer metricsServer;
     private Endpoints endpoints;
     private LifecycleWatcher lifecycle;
+    /** Null unless libvirt.handoffOnMigration. */
+    private org.tcpferry.host.libvirt.OutgoingMigrations migrations;
     /** Keeps the copies across a restart; null when fdKeeperSocket is empty. */
     private KeeperClient keeper;
     private boolean closing; // guarded by this
@@ -130,6 +132,9 @@ public final class HostManager implements Closeable {
             manager.endpoints = Endpoints.start(config, manager);
             if (config.libvirt().enabled()) {
                 manager.lifecycle = LifecycleWatcher.start(config.libvirt().uri(), manager::domainEvent);
+                if (config.libvirt().handoffOnMigration()) {
+                    manager.migrations = manager.watchOutgoingMigrations();
+                }
             }
             if (config.quotas().holdSeconds() > 0) {
                 HostManager started = manager;
@@ -264,6 +269,41 @@ public final class HostManager implements Closeable {
         }
     }
 
+    /**
+     * libvirt.handoffOnMigration: an outgoing migration of a domain whose agent is connected here
+     * makes this host order a handoff, as {@code tcpferry handoff} would; if the migration ends with
+     * the guest still here, a reclaim. After a completed migration the destination reclaims.
+     */
+    private org.tcpferry.host.libvirt.OutgoingMigrations watchOutgoingMigrations() {
+        return org.tcpferry.host.libvirt.OutgoingMigrations.start(config.libvirt().uri(), MIGRATION_POLL_MILLIS,
+                () -> domains.keySet().stream().filter(endpoints::agentConnected).toList(),
+                new org.tcpferry.host.libvirt.OutgoingMigrations.Listener() {
+                    @Override
+                    public void migrationStarted(String domain) {
+                        orderOnMigration(domain, "handoff", "migration_out_started");
+                    }
+
+                    @Override
+                    public void migrationEndedHere(String domain) {
+                        orderOnMigration(domain, "reclaim", "migration_out_ended_here");
+                    }
+                });
+    }
+
+    /** How often libvirt.handoffOnMigration looks at the jobs of the domains whose agent is here. */
+    private static final long MIGRATION_POLL_MILLIS = 200;
+
+    private void orderOnMigration(String domain, String verb, String why) {
+        log.info("event={} domain={} action={}", why, domain, verb);
+        endpoints.runControl(new ControlCommand(verb, Map.of("domain", domain))).whenComplete((reply, error) -> {
+            if (error != null) {
+                log.error("event=auto_{}_failed domain={} why={} error=\"{}\"", verb, domain, why, error.toString());
+            } else if (reply instanceof ControlReply r) {
+                log.info("event=auto_{} domain={} why={} exit={} result={}", verb, domain, why, r.exitCode(), r.json());
+            }
+        });
+    }
+
     /** The configured domains plus those libvirt knows and that are set up for tcpferry ({@link DomainMerge}). */
     private static HostConfig withDiscoveredDomains(HostConfig config) throws IOException {
         try (LibvirtSession session = LibvirtSession.open(config.libvirt().uri())) {
@@ -371,6 +411,9 @@ public final class HostManager implements Closeable {
         }
         discovery.shutdownNow();
         expiry.shutdownNow();
+        if (migrations != null) {
+            migrations.close();
+        }
         reclaims.shutdownNow();
         if (lifecycle != null) {
             try {

@@ -39,11 +39,18 @@ public final class HostDaemon {
      * @param peerAddress this host's address for its peer endpoint
      * @param peers the other hosts' peer endpoints (the relay)
      * @param libvirtUri libvirt for discovery and lifecycle events (automatic reclaim); null: none
+     * @param handoffOnMigration libvirt.handoffOnMigration (only with a libvirt URI)
      */
     public record Settings(String node, String domain, String uuid, String guestAddress, String guestMac, String bridge,
-            Path channelSocket, String peerAddress, List<Peer> peers, String libvirtUri) {
+            Path channelSocket, String peerAddress, List<Peer> peers, String libvirtUri, boolean handoffOnMigration) {
         public Settings withLibvirtUri(String uri) {
-            return new Settings(node, domain, uuid, guestAddress, guestMac, bridge, channelSocket, peerAddress, peers, uri);
+            return new Settings(node, domain, uuid, guestAddress, guestMac, bridge, channelSocket, peerAddress, peers, uri,
+                    handoffOnMigration);
+        }
+
+        public Settings withHandoffOnMigration(boolean on) {
+            return new Settings(node, domain, uuid, guestAddress, guestMac, bridge, channelSocket, peerAddress, peers,
+                    libvirtUri, on);
         }
     }
 
@@ -115,7 +122,8 @@ public final class HostDaemon {
         if (settings.libvirtUri() != null) {
             // Everything about the domain comes from libvirt: its name, uuid, MAC and bridge from its
             // XML, its addresses from the <metadata> setup-domain wrote, its channel from the live XML.
-            sections.add("\"libvirt\": { \"uri\": \"" + settings.libvirtUri() + "\" }");
+            sections.add("\"libvirt\": { \"uri\": \"" + settings.libvirtUri() + "\", \"handoffOnMigration\": "
+                    + settings.handoffOnMigration() + " }");
             return "{\n  " + String.join(",\n  ", sections) + "\n}\n";
         }
         sections.add("\"domains\": [ {\n"
@@ -197,14 +205,28 @@ public final class HostDaemon {
 
     /** Whether the daemon's log holds {@code text} at least {@code occurrences} times. */
     public boolean logged(String text, int occurrences) throws IOException {
+        return timesLogged(text) >= occurrences;
+    }
+
+    /** How many times the daemon's log (all its runs) holds {@code text}. */
+    public int timesLogged(String text) throws IOException {
         if (!Files.exists(log())) {
-            return false;
+            return 0;
         }
         String all = Files.readString(log(), java.nio.charset.StandardCharsets.ISO_8859_1);
         int count = 0;
         for (int i = all.indexOf(text); i >= 0; i = all.indexOf(text, i + 1)) {
             count++;
         }
-        return count >= occurrences;
+        return count;
+    }
+
+    /** The daemon's log lines that contain {@code text}. */
+    public List<String> linesWith(String text) throws IOException {
+        if (!Files.exists(log())) {
+            return List.of();
+        }
+        return Files.readAllLines(log(), java.nio.charset.StandardCharsets.ISO_8859_1).stream()
+                .filter(line -> line.contains(text)).toList();
     }
 }

@@ -54,7 +54,7 @@ public final class VmHost {
         host.libvirt = LibvirtHost.start(repoRoot, namespace, dir.resolve("libvirt"), address,
                 host.writeHooks(repoRoot, HostDaemon.controlSocketIn(hostdDir)));
         HostDaemon.Settings settings = new HostDaemon.Settings(name, domain, uuid, guestAddress, guestMac, BRIDGE,
-                host.libvirt.hostPath(channelSocket(domain)), address, peers, libvirtEvents ? host.libvirt.uri() : null);
+                host.libvirt.hostPath(channelSocket(domain)), address, peers, libvirtEvents ? host.libvirt.uri() : null, false);
         host.daemon = HostDaemon.start(repoRoot, namespace, host.libvirt, hostdDir, settings);
         return host;
     }

@@ -172,6 +172,47 @@ public final class LibvirtSession implements Closeable {
         }
     }
 
+    /** virDomainJobOperation VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT (libvirt 3.3+). */
+    static final int JOB_OPERATION_MIGRATION_OUT = 5;
+
+    /**
+     * Whether {@code name} has a job running that migrates it away from this host: its job stats'
+     * {@code operation} field is MIGRATION_OUT. False when it has no job, another job, or libvirt no
+     * longer knows it (a transient domain that has left).
+     */
+    public boolean migratingOut(String name) throws LibvirtFailure {
+        org.libvirt.DomainJobStats stats;
+        try {
+            stats = connect.domainLookupByName(name).getJobStats(0);
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return false;
+            }
+            throw new LibvirtFailure("read the job stats of " + name + " on " + uri, e);
+        }
+        if (stats == null || stats.type == 0 || stats.stats == null) { // VIR_DOMAIN_JOB_NONE
+            return false;
+        }
+        for (org.libvirt.TypedParameter parameter : stats.stats) {
+            if ("operation".equals(parameter.field)) {
+                return Integer.parseInt(parameter.getValueAsString()) == JOB_OPERATION_MIGRATION_OUT;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code name} exists here and its guest runs (not paused, not shut off). */
+    public boolean runsHere(String name) throws LibvirtFailure {
+        try {
+            return connect.domainLookupByName(name).getInfo().state == DomainState.VIR_DOMAIN_RUNNING;
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return false;
+            }
+            throw new LibvirtFailure("read the state of " + name + " on " + uri, e);
+        }
+    }
+
     /** Every domain libvirt knows here, running or not, with what tcpferry needs of each. */
     public List<DiscoveredDomain> discover() throws LibvirtFailure {
         List<DiscoveredDomain> result = new ArrayList<>();

@@ -33,6 +33,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void libvirtSectionWithItsDefaults() throws IOException {
+        assertThat(ConfigLoader.load(write("off.json", "{}")).libvirt().handoffOnMigration()).isFalse();
+        HostConfig config = ConfigLoader.load(write("on.yaml", """
+                libvirt: { uri: "qemu:///system", handoffOnMigration: true }
+                """));
+        assertThat(config.libvirt().enabled()).isTrue();
+        assertThat(config.libvirt().handoffOnMigration()).isTrue();
+        assertThat(config.libvirt().reclaimWaitSeconds()).isEqualTo(60);
+    }
+
+    @Test
     void yamlWithDomainsAndPeer() throws IOException {
         HostConfig config = ConfigLoader.load(write("host.yaml", """
                 node: hv1

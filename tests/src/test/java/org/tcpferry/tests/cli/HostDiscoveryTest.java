@@ -63,7 +63,7 @@ class HostDiscoveryTest {
                         q.domainSpoolBytes(), q.memoryPerConnectionBytes(), dir.resolve("spool").toString()), null, "",
                         List.of(new DomainConfig(name, uuid, List.of(), net.hostA().file().toString(),
                                 StandardTopology.HOST_BRIDGE, "", null)),
-                        new LibvirtConfig(URI, 5));
+                        new LibvirtConfig(URI, 5, false));
                 // The host manager's log tells what it did with a lifecycle event.
                 ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                         .getLogger(HostManager.class);

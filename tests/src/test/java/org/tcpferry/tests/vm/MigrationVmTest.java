@@ -2,6 +2,7 @@ package org.tcpferry.tests.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.vmrig.CarriedScenario;
+import org.tcpferry.vmrig.HostDaemon;
 import org.tcpferry.vmrig.Shell;
 import org.tcpferry.vmrig.VmHost;
 import org.tcpferry.vmrig.VmRig;
@@ -162,6 +164,42 @@ class MigrationVmTest {
                     () -> migrate(hostB, hostA, "--suspend", "--hold-on", "target"));
             VmRig.report("scenario 7: " + migrate.stdout().strip());
             pausedThenResumed(run, migrate, hostA, 10_000, "local reclaim on A");
+        }
+    }
+
+    /**
+     * Scenario 8 (A to B): a plain {@code virsh migrate --live}, which tells tcpferry nothing. Host A's
+     * manager runs with {@code libvirt.handoffOnMigration}: it sees the domain's outgoing migration
+     * job while the guest still runs and orders the handoff; the guest arrives on B, whose manager
+     * greets the agent, and the agent reclaims through B (relayed to A, which holds the copies).
+     */
+    @Test
+    @Order(6)
+    void plainVirshLiveMigrationIsHandedOffByTheSourceOnItsOwn() throws Exception {
+        HostDaemon daemon = hostA.daemon();
+        int connectedBefore = daemon.timesLogged("event=guest_connected domain=" + vm.domain());
+        daemon.restart(daemon.settings().withHandoffOnMigration(true));
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (daemon.timesLogged("event=guest_connected domain=" + vm.domain()) <= connectedBefore) {
+            assertThat(System.nanoTime()).as("host A's restarted manager to reach the agent\n%s", vm.diagnostics())
+                    .isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        try (CarriedScenario run = CarriedScenario.begin(vm, "scenario 8 (plain virsh migrate --live A to B, "
+                + "handoffOnMigration on A)")) {
+            long start = System.nanoTime();
+            Shell.Result migrate = Shell.check(300, "nsenter", "--net=" + hostA.namespace().file(), "virsh", "-q", "-c",
+                    hostA.libvirt().uri(), "migrate", "--live", vm.domain(), hostB.migrationUri());
+            vm.runsOn(hostB);
+            run.phase("virsh migrate --live", migrate.millis());
+            vm.awaitEchoBeyond(run.peer(), run.peer().echoed(), 120);
+            run.phaseSince("migrate start to echo flowing", start);
+            run.finishByteExact();
+            List<String> handoffs = daemon.linesWith("event=auto_handoff domain=" + vm.domain());
+            VmRig.report("scenario 8: " + handoffs);
+            assertThat(daemon.logged("event=migration_out_started domain=" + vm.domain(), 1)).as(vm.diagnostics()).isTrue();
+            assertThat(handoffs).as("host A handed the connection off on its own\n%s", vm.diagnostics())
+                    .anySatisfy(line -> assertThat(line).contains("exit=0").contains("\"handedOff\":1"));
         }
     }
 
