@@ -23,6 +23,7 @@ import org.tcpferry.host.auth.HostSecret;
 import org.tcpferry.host.auth.TokenAuthority;
 import org.tcpferry.host.config.DomainConfig;
 import org.tcpferry.host.config.HostConfig;
+import org.tcpferry.host.config.RememberedDomains;
 import org.tcpferry.host.handoff.HandoffService;
 import org.tcpferry.host.keeper.KeptCopies;
 import org.tcpferry.host.keeper.KeeperClient;
@@ -113,7 +114,9 @@ public final class HostManager implements Closeable {
         KeeperClient keeper = config.fdKeeperSocket().isEmpty() ? null
                 : KeeperClient.connectOrStart(Path.of(config.fdKeeperSocket()));
         try {
-            KeptCopies kept = keeper == null ? KeptCopies.NONE : KeptCopies.sort(config, keeper.list());
+            List<KeeperClient.Kept> keptList = keeper == null ? List.of() : keeper.list();
+            config = withRememberedDomainsOf(config, keptList);
+            KeptCopies kept = keeper == null ? KeptCopies.NONE : KeptCopies.sort(config, keptList);
             for (DomainConfig domain : config.domains()) {
                 domains.put(domain.name(), holdsFor(domain, config, runtimes, kept, keeper));
             }
@@ -206,6 +209,7 @@ public final class HostManager implements Closeable {
             return false;
         }
         domains.put(domain.name(), holdsFor(domain, config, runtimes, KeptCopies.NONE, keeper));
+        remember(config, List.of(domain));
         List<DomainConfig> all = new ArrayList<>(config.domains());
         all.add(domain);
         config = config.withDomains(all);
@@ -304,10 +308,49 @@ public final class HostManager implements Closeable {
         });
     }
 
+    /**
+     * Writes down domains learned from libvirt ({@link RememberedDomains}), so that a restart can still
+     * hold their copies once libvirt has forgotten them. A failure is logged: the hold goes on, only a
+     * restart would then have to drop those copies.
+     */
+    private static void remember(HostConfig config, List<DomainConfig> learned) {
+        RememberedDomains memory = RememberedDomains.of(config);
+        for (DomainConfig domain : learned) {
+            try {
+                memory.remember(domain);
+            } catch (IOException e) {
+                log.error("event=remember_domain_failed domain={} error=\"{}\" consequence=\"a restart while holding "
+                        + "its copies would drop them if libvirt no longer knows it\"", domain.name(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * {@code config} plus, for every kept copy whose domain neither the config nor libvirt knows any
+     * more, the domain as this host last learned it: typically a guest that migrated away, whose
+     * copies this host holds while libvirt here has dropped its transient definition.
+     */
+    private static HostConfig withRememberedDomainsOf(HostConfig config, List<KeeperClient.Kept> kept) throws IOException {
+        RememberedDomains memory = RememberedDomains.of(config);
+        List<DomainConfig> all = new ArrayList<>(config.domains());
+        for (String name : kept.stream().map(k -> k.record().domain()).distinct().toList()) {
+            if (config.domain(name) == null) {
+                java.util.Optional<DomainConfig> remembered = memory.recall(name);
+                if (remembered.isPresent()) {
+                    log.info("event=domain_remembered domain={} why=\"the fd keeper holds copies of it; neither the "
+                            + "config nor libvirt knows it now\"", name);
+                    all.add(remembered.get());
+                }
+            }
+        }
+        return all.size() == config.domains().size() ? config : config.withDomains(all);
+    }
+
     /** The configured domains plus those libvirt knows and that are set up for tcpferry ({@link DomainMerge}). */
     private static HostConfig withDiscoveredDomains(HostConfig config) throws IOException {
         try (LibvirtSession session = LibvirtSession.open(config.libvirt().uri())) {
             HostConfig merged = config.withDomains(DomainMerge.merge(config.domains(), session.discover()));
+            remember(config, merged.domains().stream().filter(d -> config.domain(d.name()) == null).toList());
             log.info("event=libvirt_discovery uri={} configured={} domains={}", config.libvirt().uri(),
                     config.domains().size(), merged.domains().stream().map(DomainConfig::name).toList());
             return merged;
