@@ -152,14 +152,17 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
                 return endpoints.relay().forward(placement, request, ctx.channel());
             }
             if (role == Role.PEER_HOST) {
-                // Copies placed here while the guest runs elsewhere: draw its frames to this host.
-                return handoffs.handoff(request).thenApply(reply -> {
-                    org.tcpferry.host.config.DomainConfig held = manager.config().domain(request.domain());
-                    if (reply instanceof org.tcpferry.protocol.HandoffAccepted && held != null) {
-                        endpoints.announcer().guestHeldHere(held);
-                    }
-                    return reply;
-                });
+                // Copies placed here while the guest runs elsewhere: draw its frames to this host. The
+                // domain may be one this host's libvirt has but it has not learned yet (defined here
+                // for the coming migration): look it up first.
+                return manager.domainOrDiscover(request.domain()).thenCompose(known -> handoffs.handoff(request))
+                        .thenApply(reply -> {
+                            org.tcpferry.host.config.DomainConfig held = manager.config().domain(request.domain());
+                            if (reply instanceof org.tcpferry.protocol.HandoffAccepted && held != null) {
+                                endpoints.announcer().guestHeldHere(held);
+                            }
+                            return reply;
+                        });
             }
             return handoffs.handoff(request);
         }
