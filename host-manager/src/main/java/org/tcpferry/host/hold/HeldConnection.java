@@ -121,6 +121,19 @@ public final class HeldConnection {
     }
 
     /**
+     * Sends the copy and its record to the keeper again, on the loop thread: the keeper that had
+     * them died and a new one knows nothing. A copy already closed or forgotten is not sent.
+     * @return whether it was sent
+     */
+    boolean keepAgain() {
+        if (copy == null || copy.isClosed() || keeperForgot) {
+            return false;
+        }
+        keepCopy();
+        return true;
+    }
+
+    /**
      * Rebuilds, on the loop thread, a connection whose copy a keeper kept across the death of the
      * host manager that held it. The spool file is cut to what the copy had consumed (the copy
      * writes the spool before it consumes, so the file may hold a little more, never less).
