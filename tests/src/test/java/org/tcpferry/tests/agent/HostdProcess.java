@@ -182,7 +182,11 @@ public final class HostdProcess implements AutoCloseable {
         if (!Files.exists(pidFile)) {
             return Optional.empty();
         }
-        return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).filter(ProcessHandle::isAlive);
+        String pid = Files.readString(pidFile).strip();
+        if (pid.isEmpty()) {
+            return Optional.empty(); // a keeper starting: it listens before it writes its pid
+        }
+        return ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive);
     }
 
     /** Waits up to {@code millis} for the keeper to exit; returns it if it still runs. */
