@@ -39,8 +39,11 @@ class KeeperCrashTest {
                 ProcessHandle first = bed.hostd().keeper().orElseThrow();
                 first.destroyForcibly();
                 first.onExit().get(10, TimeUnit.SECONDS);
+                long killed = System.nanoTime();
                 AgentBed.await(() -> bed.hostd().tail().contains("event=keeper_replaced deposited=2"), 30_000,
                         "hostd to start a new keeper and deposit both copies");
+                System.out.printf("keeper replaced and both copies deposited %d ms after the kill%n",
+                        (System.nanoTime() - killed) / 1_000_000);
                 AgentBed.await(() -> keeperPid(bed) > 0, 10_000, "the new keeper to write its pid");
                 ProcessHandle second = bed.hostd().keeper().orElseThrow();
                 assertThat(second.pid()).as("a new keeper").isNotEqualTo(first.pid());
