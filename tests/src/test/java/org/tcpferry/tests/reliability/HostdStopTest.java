@@ -1,15 +1,12 @@
 package org.tcpferry.tests.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.tcpferry.rig.StandardTopology.PEER_V4;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
-import org.tcpferry.protocol.ControlReply;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.tests.agent.AgentBed;
 import org.tcpferry.tests.agent.AgentBed.App;
-import org.tcpferry.tests.host.HostLeftovers;
 
 /**
  * The host manager is stopped with SIGTERM ({@code systemctl restart tcpferry-hostd}) while it
@@ -23,24 +20,13 @@ class HostdStopTest {
 
     @Test
     void sigtermWhileHoldingLeavesTheCopiesToTheKeeperAndTheNextStartAdoptsThem() throws Exception {
-        try (AgentBed bed = AgentBed.create("hostd-sigterm", true, true, false)) {
-            try {
-                run(bed);
-            } catch (Exception | AssertionError e) {
-                System.out.println("hostd log:\n" + bed.hostd().tail());
-                throw e;
-            }
-        }
+        HostdSteps.withHostd("hostd-sigterm", HostdStopTest::run);
     }
 
     private static void run(AgentBed bed) throws Exception {
-        App app = bed.app("client", PEER_V4, 7953, 2, AgentBed.impatientStreaming(2048, 20));
-        Thread.sleep(500);
-        ControlReply handoff = bed.control("handoff");
-        assertThat(handoff.exitCode()).as(handoff.json()).isZero();
-        assertThat(handoff.json()).contains("\"handedOff\":2");
+        App app = HostdSteps.handOffTwo(bed, 7953, AgentBed.impatientStreaming(2048, 20));
         Thread.sleep(2_000); // the copies spool what the peers send
-        long spooledBefore = spooled(bed.hostd().status());
+        long spooledBefore = HostdSteps.spooled(bed.hostd().status());
         assertThat(spooledBefore).as("spooled before the stop").isPositive();
         long keeper = bed.hostd().keeper().orElseThrow().pid();
 
@@ -52,33 +38,20 @@ class HostdStopTest {
         assertThat(bed.hostd().keeper().orElseThrow().pid()).as("the keeper outlives the stop").isEqualTo(keeper);
         assertThat(bed.net().hostA().exec("nft", "list", "tables").stdout()).as("steering left in place")
                 .contains("tcpferry");
-        Thread.sleep(2_000); // longer than nothing: only the kept copies answer the peers
+        Thread.sleep(2_000); // only the kept copies answer the peers
 
         long start = System.nanoTime();
         bed.hostd().start();
         System.out.printf("hostd restarted and adopted in %d ms%n", (System.nanoTime() - start) / 1_000_000);
         assertThat(bed.hostd().keeper().orElseThrow().pid()).as("the same keeper").isEqualTo(keeper);
-        JsonNode status = bed.hostd().status();
-        assertThat(status.path("domains").get(0).path("connections")).hasSize(2)
-                .allSatisfy(c -> assertThat(c.path("state").asText()).isEqualTo("HOLDING"));
-        assertThat(spooled(status)).as("spool kept across the stop").isGreaterThanOrEqualTo(spooledBefore);
+        JsonNode status = HostdSteps.assertHoldingTwo(bed);
+        assertThat(HostdSteps.spooled(status)).as("spool kept across the stop").isGreaterThanOrEqualTo(spooledBefore);
         Thread.sleep(5_000); // the restarted host manager holds on
-        assertThat(spooled(bed.hostd().status())).as("still reading after the restart").isGreaterThan(spooledBefore);
+        assertThat(HostdSteps.spooled(bed.hostd().status())).as("still reading after the restart")
+                .isGreaterThan(spooledBefore);
 
-        bed.awaitConnected();
-        ControlReply reclaim = bed.control("reclaim");
-        assertThat(reclaim.exitCode()).as(reclaim.json()).isZero();
-        AgentBed.await(() -> bed.heldByHostA() == 0, 30_000, "the agent to take both connections back");
-        assertThat(app.sockets()).as("the application's descriptors").containsAllEntriesOf(app.socketsBefore);
-        System.out.println("echoed byte-exact both ways: " + app.finish(30_000));
-
-        assertThat(bed.hostd().stop()).as("exit code of the final stop").isZero();
-        assertThat(bed.hostd().tail()).contains("event=stopped node=");
-        HostLeftovers.assertNone(bed.net().hostA(), bed.dir().resolve("spool"));
-        assertThat(bed.hostd().awaitKeeperExit(10_000)).as("the fd keeper exits").isEmpty();
-    }
-
-    static long spooled(JsonNode status) {
-        return status.path("domains").get(0).path("spooledBytes").asLong();
+        HostdSteps.reclaimBothByteExact(bed, app);
+        HostdSteps.stopLeavesNothing(bed);
+        assertThat(bed.hostd().tail()).as("the final stop, with nothing held, cleaned up").contains("event=stopped node=");
     }
 }

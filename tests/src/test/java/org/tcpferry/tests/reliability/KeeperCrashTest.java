@@ -1,16 +1,13 @@
 package org.tcpferry.tests.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.tcpferry.rig.StandardTopology.PEER_V4;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.tcpferry.protocol.ControlReply;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.tests.agent.AgentBed;
 import org.tcpferry.tests.agent.AgentBed.App;
-import org.tcpferry.tests.host.HostLeftovers;
 
 /**
  * The fd keeper killed with SIGKILL while the host manager (a process, {@code bin/tcpferry hostd})
@@ -27,56 +24,36 @@ class KeeperCrashTest {
      */
     @Test
     void keeperKilledWhileHoldingIsReplacedAndTheCopiesSurviveAHostManagerKillAfterwards() throws Exception {
-        try (AgentBed bed = AgentBed.create("keeper-kill9", true, true, false)) {
-            try {
-                App app = bed.app("client", PEER_V4, 7955, 2, AgentBed.impatientStreaming(2048, 20));
-                Thread.sleep(500);
-                ControlReply handoff = bed.control("handoff");
-                assertThat(handoff.exitCode()).as(handoff.json()).isZero();
-                assertThat(handoff.json()).contains("\"handedOff\":2");
-                Thread.sleep(1_000);
+        HostdSteps.withHostd("keeper-kill9", bed -> {
+            App app = HostdSteps.handOffTwo(bed, 7955, AgentBed.impatientStreaming(2048, 20));
+            Thread.sleep(1_000);
 
-                ProcessHandle first = bed.hostd().keeper().orElseThrow();
-                first.destroyForcibly();
-                first.onExit().get(10, TimeUnit.SECONDS);
-                long killed = System.nanoTime();
-                AgentBed.await(() -> bed.hostd().tail().contains("event=keeper_replaced deposited=2"), 30_000,
-                        "hostd to start a new keeper and deposit both copies");
-                System.out.printf("keeper replaced and both copies deposited %d ms after the kill%n",
-                        (System.nanoTime() - killed) / 1_000_000);
-                AgentBed.await(() -> keeperPid(bed) > 0, 10_000, "the new keeper to write its pid");
-                ProcessHandle second = bed.hostd().keeper().orElseThrow();
-                assertThat(second.pid()).as("a new keeper").isNotEqualTo(first.pid());
-                assertThat(bed.hostd().tail()).contains("event=keeper_lost");
-                long spooledBefore = HostdStopTest.spooled(bed.hostd().status());
-                Thread.sleep(2_000);
-                assertThat(HostdStopTest.spooled(bed.hostd().status())).as("holding on after the keeper died")
-                        .isGreaterThan(spooledBefore);
+            ProcessHandle first = bed.hostd().keeper().orElseThrow();
+            first.destroyForcibly();
+            first.onExit().get(10, TimeUnit.SECONDS);
+            long killed = System.nanoTime();
+            AgentBed.await(() -> bed.hostd().tail().contains("event=keeper_replaced deposited=2"), 30_000,
+                    "hostd to start a new keeper and deposit both copies");
+            System.out.printf("keeper replaced and both copies deposited %d ms after the kill%n",
+                    (System.nanoTime() - killed) / 1_000_000);
+            AgentBed.await(() -> keeperPid(bed) > 0, 10_000, "the new keeper to write its pid");
+            long second = keeperPid(bed);
+            assertThat(second).as("a new keeper").isNotEqualTo(first.pid());
+            assertThat(bed.hostd().tail()).contains("event=keeper_lost");
+            long spooledBefore = HostdSteps.spooled(bed.hostd().status());
+            Thread.sleep(2_000);
+            assertThat(HostdSteps.spooled(bed.hostd().status())).as("holding on after the keeper died")
+                    .isGreaterThan(spooledBefore);
 
-                bed.hostd().kill9();
-                Thread.sleep(2_000);
-                bed.hostd().start();
-                assertThat(bed.hostd().keeper().orElseThrow().pid()).as("the new keeper served the restart")
-                        .isEqualTo(second.pid());
-                JsonNode status = bed.hostd().status();
-                assertThat(status.path("domains").get(0).path("connections")).hasSize(2)
-                        .allSatisfy(c -> assertThat(c.path("state").asText()).isEqualTo("HOLDING"));
+            bed.hostd().kill9();
+            Thread.sleep(2_000);
+            bed.hostd().start();
+            assertThat(keeperPid(bed)).as("the new keeper served the restart").isEqualTo(second);
+            HostdSteps.assertHoldingTwo(bed);
 
-                bed.awaitConnected();
-                ControlReply reclaim = bed.control("reclaim");
-                assertThat(reclaim.exitCode()).as(reclaim.json()).isZero();
-                AgentBed.await(() -> bed.heldByHostA() == 0, 30_000, "the agent to take both connections back");
-                assertThat(app.sockets()).as("the application's descriptors").containsAllEntriesOf(app.socketsBefore);
-                System.out.println("echoed byte-exact both ways: " + app.finish(30_000));
-
-                assertThat(bed.hostd().stop()).as("hostd exit code").isZero();
-                HostLeftovers.assertNone(bed.net().hostA(), bed.dir().resolve("spool"));
-                assertThat(bed.hostd().awaitKeeperExit(10_000)).as("the fd keeper exits").isEmpty();
-            } catch (Exception | AssertionError e) {
-                System.out.println("hostd log:\n" + bed.hostd().tail());
-                throw e;
-            }
-        }
+            HostdSteps.reclaimBothByteExact(bed, app);
+            HostdSteps.stopLeavesNothing(bed);
+        });
     }
 
     private static long keeperPid(AgentBed bed) {
@@ -95,42 +72,31 @@ class KeeperCrashTest {
      */
     @Test
     void hostManagerAndKeeperBothKilledLoseTheConnectionsAndTheReclaimSaysSoAndFreesTheGuest() throws Exception {
-        try (AgentBed bed = AgentBed.create("both-kill9", true, true, false)) {
-            try {
-                App app = bed.app("client", PEER_V4, 7957, 2, AgentBed.patientStreaming(2048, 20));
-                Thread.sleep(500);
-                ControlReply handoff = bed.control("handoff");
-                assertThat(handoff.exitCode()).as(handoff.json()).isZero();
-                assertThat(handoff.json()).contains("\"handedOff\":2");
-                Thread.sleep(1_000);
+        HostdSteps.withHostd("both-kill9", bed -> {
+            App app = HostdSteps.handOffTwo(bed, 7957, AgentBed.patientStreaming(2048, 20));
+            Thread.sleep(1_000);
 
-                ProcessHandle keeper = bed.hostd().keeper().orElseThrow();
-                bed.hostd().kill9();
-                keeper.destroyForcibly();
-                keeper.onExit().get(10, TimeUnit.SECONDS);
+            ProcessHandle keeper = bed.hostd().keeper().orElseThrow();
+            bed.hostd().kill9();
+            keeper.destroyForcibly();
+            keeper.onExit().get(10, TimeUnit.SECONDS);
 
-                bed.hostd().start();
-                assertThat(bed.heldByHostA()).as("held after both died").isZero();
-                bed.awaitConnected();
-                ControlReply reclaim = bed.control("reclaim");
-                System.out.println("reclaim after both died: exit " + reclaim.exitCode() + " " + reclaim.json());
-                assertThat(reclaim.exitCode()).as("a reclaim that lost connections fails").isEqualTo(1);
-                assertThat(reclaim.json()).as("the reclaim names the loss of each connection")
-                        .contains("\"lost\":2").contains("\"phase\":\"FAILED\"")
-                        .contains("the host holds no copy any more").contains("\"stillHandedOff\":0");
-                String error = app.awaitLine("ERROR", 30_000);
-                System.out.println("the application learned: " + error);
-                assertThat(error).as("the application runs and its socket reports the loss").contains("reset");
-                assertThat(bed.net().guest().exec("nft", "list", "tables").stdout())
-                        .as("no flow blocked in the guest").doesNotContain("tcpferry");
+            bed.hostd().start();
+            assertThat(bed.heldByHostA()).as("held after both died").isZero();
+            bed.awaitConnected();
+            ControlReply reclaim = bed.control("reclaim");
+            System.out.println("reclaim after both died: exit " + reclaim.exitCode() + " " + reclaim.json());
+            assertThat(reclaim.exitCode()).as("a reclaim that lost connections fails").isEqualTo(1);
+            assertThat(reclaim.json()).as("the reclaim names the loss of each connection")
+                    .contains("\"lost\":2").contains("\"phase\":\"FAILED\"")
+                    .contains("the host holds no copy any more").contains("\"stillHandedOff\":0");
+            String error = app.awaitLine("ERROR", 30_000);
+            System.out.println("the application learned: " + error);
+            assertThat(error).as("the application runs and its socket reports the loss").contains("reset");
+            assertThat(bed.net().guest().exec("nft", "list", "tables").stdout())
+                    .as("no flow blocked in the guest").doesNotContain("tcpferry");
 
-                assertThat(bed.hostd().stop()).as("hostd exit code").isZero();
-                HostLeftovers.assertNone(bed.net().hostA(), bed.dir().resolve("spool"));
-                assertThat(bed.hostd().awaitKeeperExit(10_000)).as("the fd keeper exits").isEmpty();
-            } catch (Exception | AssertionError e) {
-                System.out.println("hostd log:\n" + bed.hostd().tail());
-                throw e;
-            }
-        }
+            HostdSteps.stopLeavesNothing(bed);
+        });
     }
 }
