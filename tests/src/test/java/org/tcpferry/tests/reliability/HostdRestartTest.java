@@ -2,7 +2,6 @@ package org.tcpferry.tests.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -48,12 +47,7 @@ class HostdRestartTest {
         }
         assertThat(bed.hostd().tail()).contains("event=start_failed_holding held=2");
         Thread.sleep(2_000);
-        long start = System.nanoTime();
-        bed.hostd().start();
-        System.out.printf("hostd restarted and adopted in %d ms%n", (System.nanoTime() - start) / 1_000_000);
-        assertThat(bed.hostd().keeper().orElseThrow().pid()).as("the same keeper").isEqualTo(keeper);
-        JsonNode status = HostdSteps.assertHoldingTwo(bed);
-        assertThat(HostdSteps.spooled(status)).as("spool kept across the kill").isGreaterThanOrEqualTo(spooledBefore);
+        HostdSteps.restartAdoptingBoth(bed, keeper, spooledBefore);
 
         Thread.sleep(11_000); // the restarted host manager holds on
         long spooledAfter = HostdSteps.spooled(bed.hostd().status());

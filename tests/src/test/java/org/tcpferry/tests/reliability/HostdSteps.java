@@ -44,6 +44,19 @@ final class HostdSteps {
         return app;
     }
 
+    /**
+     * Starts the daemon again and checks that it adopted both connections from the same fd keeper
+     * ({@code keeper}), with at least the {@code spooledBefore} bytes it had spooled before.
+     */
+    static void restartAdoptingBoth(AgentBed bed, long keeper, long spooledBefore) throws Exception {
+        long start = System.nanoTime();
+        bed.hostd().start();
+        System.out.printf("hostd restarted and adopted in %d ms%n", (System.nanoTime() - start) / 1_000_000);
+        assertThat(bed.hostd().keeper().orElseThrow().pid()).as("the same keeper").isEqualTo(keeper);
+        JsonNode status = assertHoldingTwo(bed);
+        assertThat(spooled(status)).as("spool kept across the restart").isGreaterThanOrEqualTo(spooledBefore);
+    }
+
     /** The restarted daemon holds both connections. */
     static JsonNode assertHoldingTwo(AgentBed bed) throws Exception {
         JsonNode status = bed.hostd().status();

@@ -2,7 +2,6 @@ package org.tcpferry.tests.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.tcpferry.rig.KernelTest;
 import org.tcpferry.tests.agent.AgentBed;
@@ -40,12 +39,7 @@ class HostdStopTest {
                 .contains("tcpferry");
         Thread.sleep(2_000); // only the kept copies answer the peers
 
-        long start = System.nanoTime();
-        bed.hostd().start();
-        System.out.printf("hostd restarted and adopted in %d ms%n", (System.nanoTime() - start) / 1_000_000);
-        assertThat(bed.hostd().keeper().orElseThrow().pid()).as("the same keeper").isEqualTo(keeper);
-        JsonNode status = HostdSteps.assertHoldingTwo(bed);
-        assertThat(HostdSteps.spooled(status)).as("spool kept across the stop").isGreaterThanOrEqualTo(spooledBefore);
+        HostdSteps.restartAdoptingBoth(bed, keeper, spooledBefore);
         Thread.sleep(5_000); // the restarted host manager holds on
         assertThat(HostdSteps.spooled(bed.hostd().status())).as("still reading after the restart")
                 .isGreaterThan(spooledBefore);
