@@ -22,6 +22,25 @@ class HostdStopTest {
         HostdSteps.withHostd("hostd-sigterm", HostdStopTest::run);
     }
 
+    /**
+     * {@code tcpferry hostd --drop-on-stop}: the operator's way to end what is held. The stop drops
+     * both copies silently and leaves nothing in host A; the keeper exits.
+     */
+    @Test
+    void dropOnStopDropsWhatIsHeldAndLeavesNothing() throws Exception {
+        HostdSteps.withHostd("hostd-drop-on-stop", bed -> {
+            assertThat(bed.hostd().stop()).as("exit code of a stop with nothing held").isZero();
+            assertThat(bed.hostd().awaitKeeperExit(10_000)).as("the fd keeper exits").isEmpty();
+            bed.hostd().start(java.util.Map.of(), java.util.List.of("--drop-on-stop"));
+            bed.awaitConnected();
+            HostdSteps.handOffTwo(bed, 7959, AgentBed.patientStreaming(2048, 20));
+            Thread.sleep(1_000);
+
+            HostdSteps.stopLeavesNothing(bed);
+            assertThat(bed.hostd().tail()).contains("event=dropping").doesNotContain("event=stopped_holding");
+        });
+    }
+
     private static void run(AgentBed bed) throws Exception {
         App app = HostdSteps.handOffTwo(bed, 7953, AgentBed.impatientStreaming(2048, 20));
         Thread.sleep(2_000); // the copies spool what the peers send
