@@ -45,7 +45,8 @@ import org.tcpferry.protocol.ControlReply;
 /**
  * The host manager daemon, startable in-process: {@link #start} brings up steering and copy loops
  * for every domain's namespace, the handoff service and the endpoints; {@link #close} drops
- * whatever is still held and removes every table, rule, route and socket it made.
+ * whatever is still held and removes every table, rule, route and socket it made; {@link #stop},
+ * the daemon's stop, leaves what is held to the fd keeper instead when there is one.
  *
  * <p>Domains come from the config and, with libvirt enabled, from libvirt at start and whenever
  * libvirt reports one this host does not know yet (defined, started, resumed: the usual case is a
@@ -138,6 +139,9 @@ public final class HostManager implements Closeable {
                 if (config.libvirt().handoffOnMigration()) {
                     manager.migrations = manager.watchOutgoingMigrations();
                 }
+            }
+            if (keeper != null) {
+                manager.expiry.scheduleWithFixedDelay(manager::replaceLostKeeper, 1, 1, TimeUnit.SECONDS);
             }
             if (config.quotas().holdSeconds() > 0) {
                 HostManager started = manager;
@@ -445,9 +449,115 @@ public final class HostManager implements Closeable {
         }
     }
 
+    /**
+     * The daemon's stop (SIGTERM: {@code systemctl stop} or {@code restart}). With an fd keeper that
+     * still answers and connections held, they are left to the keeper and their flows stay steered
+     * ({@link #leaveToKeeper}), exactly as a crash leaves them, and the next start adopts them: a
+     * restart for an upgrade must not cost the guests their connections. With nothing held, no
+     * keeper, or {@code dropHeld} ({@code tcpferry hostd --drop-on-stop}), it is {@link #close}.
+     */
+    public void stop(boolean dropHeld) throws IOException {
+        if (keeper != null && !dropHeld) {
+            replaceLostKeeper(); // the copies must not be left to a keeper that died unnoticed
+        }
+        if (dropHeld || keeper == null || !keeper.connected() || heldCount() == 0) {
+            close();
+            return;
+        }
+        IOException failure = stopServing();
+        awaitSettledHolds();
+        if (heldCount() == 0) {
+            dropAndRemoveEverything(failure); // the last ones were released while the endpoints closed
+        } else {
+            leaveToKeeper(failure);
+        }
+    }
+
+    /**
+     * The fd keeper was killed: this process still has every copy, so the holds go on; a new keeper
+     * is started and every copy deposited again, so that they survive a restart again. Runs once a
+     * second on the expiry thread; never throws (a failure is logged, the next round tries again).
+     */
+    private void replaceLostKeeper() {
+        try {
+            if (!keeper.reconnectIfLost()) {
+                return;
+            }
+            int deposited = 0;
+            for (DomainHolds domain : domains.values()) {
+                deposited += domain.keepAllAgain().get(60, TimeUnit.SECONDS);
+            }
+            log.warn("event=keeper_replaced deposited={} held={}", deposited, heldCount());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.error("event=keeper_replace_failed error=\"{}\" consequence=\"held connections will not survive a restart of the host manager until a keeper takes their copies\"",
+                    e.toString());
+        }
+    }
+
+    private long heldCount() {
+        return domains.values().stream().mapToLong(d -> d.connections().size()).sum();
+    }
+
+    /**
+     * Closing the endpoints aborts every release granted but not confirmed (the requester's channel
+     * closed), which holds the connection again; a handoff under way has lost its agent. Waits a
+     * little for both to settle, so that the keeper gets copies that hold; whatever is still
+     * mid-way after that is what a crash at that step leaves, which the next start handles too.
+     */
+    private void awaitSettledHolds() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SETTLE_SECONDS);
+        while (System.nanoTime() < deadline && domains.values().stream().flatMap(d -> d.connections().stream())
+                .anyMatch(held -> held.state() == HoldState.RESTORING || held.state() == HoldState.RELEASING)) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final long SETTLE_SECONDS = 10;
+
+    /**
+     * Stops the copy loops without touching the copies and leaves the steering in the kernel: the
+     * keeper's duplicates keep every copy alive when this process exits, as after a kill -9.
+     */
+    private void leaveToKeeper(IOException failure) throws IOException {
+        for (DomainHolds domain : domains.values()) {
+            for (HeldConnection held : domain.connections()) {
+                log.info("event=left_to_keeper domain={} flow={} state={}", domain.name(), held.flow(), held.state());
+            }
+        }
+        for (NamespaceRuntime runtime : runtimes.values()) {
+            try {
+                runtime.detach();
+            } catch (IOException | RuntimeException e) {
+                if (failure == null) {
+                    failure = new IOException("stopping the copy loop of " + runtime.netns() + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        keeper.close(); // it keeps the copies and waits for the next start
+        log.warn("event=stopped_holding node={} held={} consequence=\"copies left with the fd keeper and steered; the next start adopts them\"",
+                config.node(), heldCount());
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
     /** Drops every held copy (silently: their peers will time out), then removes all steering. */
     @Override
     public void close() throws IOException {
+        dropAndRemoveEverything(stopServing());
+    }
+
+    /** Stops taking orders and events: everything but the holds themselves. */
+    private IOException stopServing() {
         IOException failure = null;
         synchronized (this) {
             closing = true; // no domain is added from here on
@@ -471,6 +581,10 @@ public final class HostManager implements Closeable {
         if (metricsServer != null) {
             metricsServer.close();
         }
+        return failure;
+    }
+
+    private void dropAndRemoveEverything(IOException failure) throws IOException {
         List<CompletableFuture<Void>> drops = new ArrayList<>();
         for (DomainHolds domain : domains.values()) {
             for (HeldConnection held : domain.connections()) {

@@ -12,8 +12,9 @@ import org.tcpferry.rig.Namespace;
  * A tcpferry host manager ({@code bin/tcpferry hostd}) for one domain, run as a process inside a host
  * namespace (the domain's bridge namespace), with its control socket, secret, spool and log in its
  * own directory, and its peer endpoint (plaintext, {@code peer.insecure}: tests only) on the host's
- * segment address. {@link #stop()} sends SIGTERM, which removes its nft tables and rules; the rig also
- * stops it when it closes.
+ * segment address. {@link #stop()} sends SIGTERM, which removes its nft tables and rules when it
+ * holds nothing (while holding it leaves them, and the copies, to its fd keeper for the next start);
+ * the rig stops it, and any keeper left, when it closes ({@link #stopForGood}).
  *
  * <p>Two ways to know the domain. With libvirt ({@link Settings#libvirtUri}), as on a real host: no
  * domain in the config at all; the daemon runs in libvirtd's mount namespace (so the channel path in
@@ -136,13 +137,36 @@ public final class HostDaemon {
         return "{\n  " + String.join(",\n  ", sections) + "\n}\n";
     }
 
-    /** SIGTERM and wait (the daemon removes its nft tables on the way out). */
+    /** SIGTERM and wait (with nothing held the daemon removes its nft tables on the way out). */
     public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    /**
+     * For the rig's teardown: {@link #stop()}, then ends an fd keeper that still runs. A daemon
+     * stopped while holding (a test that failed half-way) leaves its copies with the keeper for a
+     * next start that will not come; the keeper must not outlive the rig's namespaces.
+     */
+    public void stopForGood() throws InterruptedException {
+        stop();
+        Path pidFile = dir.resolve("fd-keeper.sock.pid");
+        try {
+            if (Files.exists(pidFile)) {
+                String pid = Files.readString(pidFile).strip();
+                if (!pid.isEmpty()) {
+                    ProcessHandle.of(Long.parseLong(pid)).ifPresent(keeper -> {
+                        keeper.destroyForcibly();
+                        keeper.onExit().join();
+                    });
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + pidFile, e);
         }
     }
 

@@ -137,7 +137,7 @@ public final class VmHost {
     void stop() throws InterruptedException {
         try {
             if (daemon != null) {
-                daemon.stop();
+                daemon.stopForGood();
             }
         } finally {
             if (libvirt != null) {

@@ -109,6 +109,8 @@ public final class Agent implements Closeable {
     private final List<CarriedReport> reports = new CopyOnWriteArrayList<>();
     private final Thread channelThread;
     private volatile CrashPoint crashAt = CrashPoint.NONE;
+    private volatile CrashPoint faultAt = CrashPoint.NONE;
+    private volatile Runnable fault;
     private volatile boolean killAtCrash;
     private volatile boolean dead;
     /** The configured domain, or the one the host named in its Hello. */
@@ -157,6 +159,15 @@ public final class Agent implements Closeable {
     /** For recovery tests: stop dead at {@code point}, as a kill -9 would. */
     public void simulateCrashAt(CrashPoint point) {
         this.crashAt = point;
+    }
+
+    /**
+     * For tests of faults around the agent: at {@code point} the agent runs {@code fault} once (for
+     * example, cuts a link between host managers) and goes on as if nothing happened.
+     */
+    public void faultAt(CrashPoint point, Runnable fault) {
+        this.fault = fault;
+        this.faultAt = point;
     }
 
     /** For tests of a real agent process: at {@code point} the process kills itself with SIGKILL. */
@@ -214,7 +225,7 @@ public final class Agent implements Closeable {
         return root;
     }
 
-    /** One object per report: flow, phase, bytesFromPeer, bytesToPeer, heldMillis. */
+    /** One object per report: flow, phase, bytesFromPeer, bytesToPeer, heldMillis, and note when there is one. */
     private static ArrayNode reportsJson(List<CarriedReport> list) {
         ArrayNode done = JSON.createArrayNode();
         for (CarriedReport r : list) {
@@ -224,6 +235,9 @@ public final class Agent implements Closeable {
             n.put("bytesFromPeer", r.bytesFromPeer());
             n.put("bytesToPeer", r.bytesToPeer());
             n.put("heldMillis", r.heldMillis());
+            if (!r.note().isEmpty()) {
+                n.put("note", r.note());
+            }
         }
         return done;
     }
@@ -772,7 +786,7 @@ public final class Agent implements Closeable {
             toPeer = Integer.toUnsignedLong(c.finalState.sendQueueSeq() - c.dump.sendQueueSeq());
         }
         long held = c.handedOffAtNanos == 0 ? 0 : (System.nanoTime() - c.handedOffAtNanos) / 1_000_000;
-        return new CarriedReport(c.flow.toString(), c.phase, fromPeer, toPeer, held);
+        return new CarriedReport(c.flow.toString(), c.phase, fromPeer, toPeer, held, c.error == null ? "" : c.error);
     }
 
     /** Sequence number just past the last data byte received (the FIN excluded). */
@@ -930,6 +944,11 @@ public final class Agent implements Closeable {
     }
 
     private void crashIf(CrashPoint point) {
+        if (faultAt == point) {
+            faultAt = CrashPoint.NONE;
+            log.warn("event=fault_point point={}", point);
+            fault.run();
+        }
         if (crashAt == point && killAtCrash) {
             log.warn("event=crash_point point={} pid={}", point, ProcessHandle.current().pid());
             org.tcpferry.sys.SelfKill.now();

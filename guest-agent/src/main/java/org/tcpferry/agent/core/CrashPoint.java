@@ -2,7 +2,8 @@ package org.tcpferry.agent.core;
 
 /**
  * For tests of recovery: a place where {@link Agent#simulateCrashAt} makes the agent stop dead,
- * as a kill -9 would, leaving its journal, its firewall table and the frozen owners as they are.
+ * as a kill -9 would, leaving its journal, its firewall table and the frozen owners as they are;
+ * or where {@link Agent#faultAt} lets a test break something around the agent.
  */
 public enum CrashPoint {
     NONE,

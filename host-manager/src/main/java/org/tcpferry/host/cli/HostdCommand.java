@@ -12,7 +12,11 @@ import org.tcpferry.host.config.HostConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tcpferry hostd}: runs the host manager until SIGTERM or SIGINT. */
+/**
+ * {@code tcpferry hostd}: runs the host manager until SIGTERM or SIGINT, then stops it
+ * ({@link HostManager#stop}): connections still held stay with the fd keeper for the next start,
+ * unless {@code --drop-on-stop}.
+ */
 @Command(name = "hostd", mixinStandardHelpOptions = true,
         description = "Run the host manager daemon: hold guests' connections while they cannot.")
 final class HostdCommand implements Callable<Integer> {
@@ -21,6 +25,11 @@ final class HostdCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
             description = "configuration file, .json or .yaml (see docs/host-manager.md)")
     private Path config;
+
+    @Option(names = "--drop-on-stop",
+            description = "on SIGTERM drop every held connection and remove all steering, even with an fd keeper"
+                    + " (default: leave held connections with the fd keeper for the next start)")
+    private boolean dropOnStop;
 
     @Override
     public Integer call() {
@@ -42,7 +51,7 @@ final class HostdCommand implements Callable<Integer> {
         Thread hook = new Thread(() -> {
             int exit = TcpferryCommand.OK;
             try {
-                manager.close();
+                manager.stop(dropOnStop);
             } catch (IOException | RuntimeException e) {
                 log.error("event=stop_failed error=\"{}\"", e.getMessage(), e);
                 exit = TcpferryCommand.DAEMON_FAILED;

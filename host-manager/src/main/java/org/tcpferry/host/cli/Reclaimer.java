@@ -21,6 +21,10 @@ final class Reclaimer {
                 return command.succeed(done + "; the guest took back its connections (" + reclaim.held()
                         + " still held here)");
             }
+            if (reclaim.json().path("lost").asInt() > 0) {
+                return command.fail(reclaim.exitCode(), "reclaim: " + reclaim.error(),
+                        "nothing is held for the lost connections any more; the others are back in the guest");
+            }
             boolean agentAbsent = reclaim.error().contains("not connected");
             if (!agentAbsent || System.nanoTime() > deadline) {
                 return command.fail(reclaim.exitCode(), "reclaim: " + reclaim.error(),

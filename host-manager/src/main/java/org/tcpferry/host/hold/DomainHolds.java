@@ -76,6 +76,19 @@ public final class DomainHolds {
         return keeper;
     }
 
+    /**
+     * Deposits every held copy with the keeper again (a new keeper after the old one died), each on
+     * its namespace's copy loop. @return how many copies were sent, once all were
+     */
+    public java.util.concurrent.CompletableFuture<Integer> keepAllAgain() {
+        java.util.List<java.util.concurrent.CompletableFuture<Boolean>> sent = new java.util.ArrayList<>();
+        for (HeldConnection connection : held.values()) {
+            sent.add(runtime.loop().submit(connection::keepAgain));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(sent.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(v -> (int) sent.stream().filter(java.util.concurrent.CompletableFuture::join).count());
+    }
+
     public HeldConnection get(FlowKey flow) {
         return held.get(flow);
     }

@@ -56,6 +56,8 @@ public final class HeldConnection {
     private ConnectionState dumped;
 
     private volatile HoldState state = HoldState.RESTORING;
+    /** Whether a confirm or an abort claimed the current release ({@link #settleRelease}). */
+    private boolean releaseSettled;
     private volatile PeerState peer = PeerState.OPEN;
     private volatile boolean windowClosedByQuota;
     private volatile long bytesFromPeer;
@@ -118,6 +120,19 @@ public final class HeldConnection {
 
     private void keepCopy() {
         keeper.keep(flow, record(), copy.fd());
+    }
+
+    /**
+     * Sends the copy and its record to the keeper again, on the loop thread: the keeper that had
+     * them died and a new one knows nothing. A copy already closed or forgotten is not sent.
+     * @return whether it was sent
+     */
+    boolean keepAgain() {
+        if (copy == null || copy.isClosed() || keeperForgot) {
+            return false;
+        }
+        keepCopy();
+        return true;
     }
 
     /**
@@ -419,7 +434,30 @@ public final class HeldConnection {
         if (state != expected) {
             return false;
         }
+        if (next == HoldState.RELEASING) {
+            releaseSettled = false; // a new release: its confirm or abort is still to come
+        }
         state(next, why);
+        return true;
+    }
+
+    /** Whether a confirm or an abort already claimed the current release. */
+    synchronized boolean releaseSettled() {
+        return releaseSettled;
+    }
+
+    /**
+     * Claims the outcome of the current release for a confirm or an abort, whichever comes first;
+     * the other then leaves it alone. They can race when the requester's link is cut and comes
+     * back: the holder aborts for the closed link while the confirm arrives over the new one, and
+     * both acting would leave a steered copy beside the guest's socket.
+     * @return whether the caller settles the release
+     */
+    synchronized boolean settleRelease() {
+        if (state != HoldState.RELEASING || releaseSettled) {
+            return false;
+        }
+        releaseSettled = true;
         return true;
     }
 

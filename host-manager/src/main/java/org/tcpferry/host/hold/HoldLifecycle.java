@@ -67,9 +67,9 @@ public final class HoldLifecycle {
      * conformed to it again, unchanged.
      */
     public static CompletableFuture<ConnectionState> regrant(HeldConnection held, Object requester) {
-        if (held.state() != HoldState.RELEASING) {
+        if (held.state() != HoldState.RELEASING || held.releaseSettled()) {
             return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
-                    + ", not RELEASING"));
+                    + (held.releaseSettled() ? ", its release being settled; ask again" : ", not RELEASING")));
         }
         held.releaser(requester);
         return held.pendingRelease();
@@ -82,9 +82,10 @@ public final class HoldLifecycle {
      * acknowledged. The copy is already closed (at the dump), so only the spool is left to free.
      */
     public static CompletableFuture<Void> confirm(DomainHolds domain, HeldConnection held) {
-        if (held.state() != HoldState.RELEASING) {
+        if (!held.settleRelease()) {
             return CompletableFuture.failedFuture(new IllegalStateException(held.flow() + " is " + held.state()
-                    + ", not RELEASING"));
+                    + (held.state() == HoldState.RELEASING ? ", its release already aborted (the requester's link closed)"
+                            : ", not RELEASING")));
         }
         // The keeper forgets the copy before the guest hears its confirm acknowledged: a host manager
         // that died after the acknowledgement and before this would, restarted, hold the connection
@@ -123,8 +124,9 @@ public final class HoldLifecycle {
     }
 
     private static CompletableFuture<Void> abortSettledRelease(DomainHolds domain, HeldConnection held, String why) {
-        if (held.state() != HoldState.RELEASING) {
-            // A failed release already resumed holding (or the record is gone): nothing to undo.
+        if (!held.settleRelease()) {
+            // A failed release already resumed holding, the record is gone, or a confirm (or another
+            // abort) settled this release first: nothing to undo.
             log.info("event=release_abort_noop domain={} flow={} state={} why=\"{}\"", domain.name(), held.flow(),
                     held.state(), why);
             return CompletableFuture.completedFuture(null);

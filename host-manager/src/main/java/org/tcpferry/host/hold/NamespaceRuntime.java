@@ -66,6 +66,19 @@ public final class NamespaceRuntime implements Closeable {
         return loop;
     }
 
+    /**
+     * Stops the batcher and the loop and leaves the steering in place: for a stop that leaves the
+     * copies, still watched by nobody, with an fd keeper. Their descriptors here close with the process.
+     */
+    public void detach() throws IOException {
+        batcher.close();
+        try {
+            loop.close();
+        } finally {
+            steering.detach();
+        }
+    }
+
     /** Stops the batcher and the loop, then removes the steering. Copies must be gone already. */
     @Override
     public void close() throws IOException {

@@ -28,7 +28,8 @@ public final class KeeperClient implements CopyKeeper, Closeable {
     private static final long SPAWN_WAIT_MILLIS = 20_000;
 
     private final Path socket;
-    private final FdChannel channel;
+    /** Replaced when the keeper died and a new one was started ({@link #reconnectIfLost}). */
+    private FdChannel channel;
     private boolean broken;
 
     private KeeperClient(Path socket, FdChannel channel) {
@@ -45,8 +46,12 @@ public final class KeeperClient implements CopyKeeper, Closeable {
      * a process of its own session, so that it outlives this one) if none listens there.
      */
     public static KeeperClient connectOrStart(Path socket) throws IOException {
+        return new KeeperClient(socket, connectOrStartChannel(socket));
+    }
+
+    private static FdChannel connectOrStartChannel(Path socket) throws IOException {
         try {
-            return new KeeperClient(socket, FdChannel.connect(socket));
+            return FdChannel.connect(socket);
         } catch (SyscallException absent) {
             log.info("event=keeper_starting socket={} why=\"{}\"", socket, absent.getMessage());
         }
@@ -54,7 +59,7 @@ public final class KeeperClient implements CopyKeeper, Closeable {
         long deadline = System.currentTimeMillis() + SPAWN_WAIT_MILLIS;
         while (true) {
             try {
-                return new KeeperClient(socket, FdChannel.connect(socket));
+                return FdChannel.connect(socket);
             } catch (SyscallException notYet) {
                 if (System.currentTimeMillis() > deadline) {
                     throw new IOException("the fd keeper started for " + socket + " does not listen after "
@@ -163,6 +168,50 @@ public final class KeeperClient implements CopyKeeper, Closeable {
                     socket, what, e.getMessage());
         }
         broken = true;
+    }
+
+    /**
+     * If the keeper is gone (killed: its end of the connection closed, or a call to it failed),
+     * connects to a keeper on the same socket, starting one if none listens. The new keeper has
+     * nothing: the caller must deposit every copy again, which is what {@code true} says. While
+     * there is no keeper the holds go on; only their survival of a host manager restart is lost.
+     */
+    public synchronized boolean reconnectIfLost() throws IOException {
+        if (!lostNow()) {
+            return false;
+        }
+        FdChannel replacement = connectOrStartChannel(socket);
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.warn("event=keeper_old_channel_close_failed error=\"{}\"", e.getMessage());
+        }
+        channel = replacement;
+        broken = false;
+        log.warn("event=keeper_reconnected socket={} consequence=\"every copy is deposited again\"", socket);
+        return true;
+    }
+
+    /** The keeper never speaks unasked, so between calls a readable connection means it closed. */
+    private boolean lostNow() {
+        if (broken) {
+            return true;
+        }
+        try {
+            if (channel.awaitReadable(0)) {
+                FdChannel.Message unasked = channel.receive(KeeperWire.MAX_MESSAGE);
+                if (unasked != null) {
+                    for (int fd : unasked.fds()) {
+                        org.tcpferry.sys.Fds.close(fd, "descriptor of an unasked keeper message");
+                    }
+                }
+                lost("watch", new IOException(unasked == null ? "the fd keeper closed the connection (it died)"
+                        : "the fd keeper sent a message nobody asked for"));
+            }
+        } catch (IOException e) {
+            lost("watch", e);
+        }
+        return broken;
     }
 
     /** Whether the keeper still answers. */

@@ -2,6 +2,7 @@ package org.tcpferry.host.net;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -160,8 +161,32 @@ final class ControlService {
             } else {
                 result.put("held", manager.domain(domain).connections().size());
             }
+            String lost = lostConnections(result);
+            if (!lost.isEmpty()) {
+                result.put("error", lost);
+                return new ControlReply(1, result.toString());
+            }
             return new ControlReply(0, result.toString());
         });
+    }
+
+    /**
+     * What a reclaim lost, for the operator: each connection the agent reports FAILED (for example
+     * because no copy was left after the host manager and its fd keeper both died), with the
+     * agent's reason; empty when nothing was lost. Sets {@code lost} to their number.
+     */
+    private static String lostConnections(ObjectNode result) {
+        List<String> lost = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode c : result.path("carried")) {
+            if (c.path("phase").asText().equals("FAILED")) {
+                lost.add(c.path("flow").asText() + " (" + c.path("note").asText("no reason given") + ")");
+            }
+        }
+        if (lost.isEmpty()) {
+            return "";
+        }
+        result.put("lost", lost.size());
+        return "lost " + lost.size() + " connection(s), the guest's sockets were reset: " + String.join("; ", lost);
     }
 
     /**

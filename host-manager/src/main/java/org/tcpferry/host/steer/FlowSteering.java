@@ -215,6 +215,26 @@ public final class FlowSteering implements Closeable {
         log.info("event=steering_stopped netns={}", shell);
     }
 
+    /**
+     * Lets go of the steering without removing it: tables, rules and routes stay in the kernel for
+     * copies an fd keeper keeps, and the next start rebuilds them around the flows it adopts
+     * ({@link #start(NamespaceShell, SteeringConfig, Map)}), as after a crash.
+     */
+    public synchronized void detach() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            macs.close();
+        } finally {
+            nft.close();
+        }
+        log.info("event=steering_left_in_place netns={} steered={}", shell,
+                steeredByBridge.values().stream().mapToInt(java.util.Collection::size).sum());
+        steeredByBridge.clear();
+    }
+
     private void removeAll() throws IOException {
         // "add" then "delete" in one transaction removes a table whether or not it existed.
         nft.apply("remove the steering tables", "add table bridge " + TABLE + "\ndelete table bridge " + TABLE + "\n"

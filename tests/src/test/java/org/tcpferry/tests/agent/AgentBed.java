@@ -495,6 +495,20 @@ public final class AgentBed implements AutoCloseable {
             }
         }
 
+        /** Waits for the app's next line that starts with {@code prefix} (e.g. "ERROR") and returns it. */
+        public String awaitLine(String prefix, long timeoutMillis) throws Exception {
+            long deadline = System.currentTimeMillis() + timeoutMillis;
+            while (true) {
+                String got = lines.poll(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+                if (got == null) {
+                    throw new AssertionError("app " + process.pid() + " printed no line starting with " + prefix);
+                }
+                if (got.startsWith(prefix)) {
+                    return got;
+                }
+            }
+        }
+
         /** fd number to link target ({@code socket:[inode]}) for every socket the app holds. */
         public Map<String, String> sockets() throws IOException {
             Map<String, String> out = new TreeMap<>();

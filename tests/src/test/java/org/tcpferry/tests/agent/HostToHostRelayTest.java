@@ -64,6 +64,62 @@ class HostToHostRelayTest {
         }
     }
 
+    /**
+     * The link from host B to host A is cut (both ends reset, as by a failing switch) after host A
+     * granted the relayed releases and the agent conformed the first, before any confirm. Host A
+     * sees its requester gone and holds both again; host B opens a new link for the confirm, which
+     * host A refuses (its release was aborted), so the agent keeps them HANDED_OFF with the flows
+     * blocked. The next reclaim through host B takes both back byte-exact.
+     */
+    @Test
+    void peerLinkCutBetweenARelayedGrantAndItsConfirmLeavesHostAHoldingUntilTheNextReclaim() throws Exception {
+        try (AgentBed bed = AgentBed.create("relay-linkcut")) {
+            App app = bed.app("client", StandardTopology.PEER_V4, 7965, 2, AgentBed.patientStreaming(4096, 20));
+            Thread.sleep(300);
+            bed.handOffAll(2);
+
+            String portA = bed.hosts.configA().peer().listen().replaceAll(".*:", "");
+            // The agent's threads live in the guest's namespace: the cut runs on a thread started
+            // here, in the hosts' namespace, where the links are.
+            java.util.concurrent.ExecutorService hostSide = java.util.concurrent.Executors.newSingleThreadExecutor();
+            hostSide.submit(() -> null).get();
+            bed.agent.faultAt(CrashPoint.AFTER_FIRST_CONFORM, () -> {
+                try {
+                    hostSide.submit(() -> {
+                        cutLinksTo(portA);
+                        return null;
+                    }).get();
+                    AgentBed.await(() -> holdingStates(bed).equals(List.of("HOLDING", "HOLDING")), 20_000,
+                            "host A to abort the relayed grants and hold both again (now " + holdingStates(bed) + ")");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            bed.moveToHostB(); // the agent reclaims through host B; the link is cut after its first conform
+            AgentBed.await(() -> bed.agent.connections().size() == 2 && bed.agent.connections().stream()
+                    .allMatch(c -> c.phase() == Phase.HANDED_OFF && c.error() != null), 30_000,
+                    "the agent to keep both HANDED_OFF after the refused confirm");
+            hostSide.shutdown();
+            System.out.println("after the cut: " + bed.agent.connections().stream().map(Carried::error).toList());
+            assertThat(holdingStates(bed)).as("host A holds both again").containsExactly("HOLDING", "HOLDING");
+            Thread.sleep(2_000);
+
+            var reclaim = bed.control(bed.hosts.configB(), "reclaim", java.util.Map.of("domain", AgentBed.DOMAIN));
+            assertThat(reclaim.exitCode()).as(reclaim.json()).isZero();
+            bed.awaitAllBack(2, 30_000);
+            bed.assertAllBackAndNothingHeld(app);
+        }
+    }
+
+    /** Resets every TCP connection to port {@code port} on this machine's loopback (ss -K): the rig's host links only. */
+    private static void cutLinksTo(String port) throws Exception {
+        Process ss = new ProcessBuilder("ss", "-K", "-tn", "dst", "127.0.0.1", "dport", "=", ":" + port)
+                .redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes());
+        assertThat(ss.waitFor()).as("ss -K: " + out).isZero();
+        assertThat(out).as("a link was cut").contains("ESTAB");
+    }
+
     @Test
     void anUnreachableHolderKeepsHoldingAndTheReclaimSucceedsOnceItIsReachable() throws Exception {
         try (AgentBed bed = AgentBed.create("relay-unreachable")) {

@@ -21,6 +21,8 @@ final class PeerEcho implements AutoCloseable {
     private volatile boolean closing;
     private volatile boolean eof;
     private volatile Throwable failure;
+    /** When the failure happened, to line it up with the daemons' logs. */
+    private volatile java.time.Instant failedAt;
 
     PeerEcho(NativeSocket socket, long seed, int chunk, long pauseMillis) throws Exception {
         this.socket = socket;
@@ -62,6 +64,7 @@ final class PeerEcho implements AutoCloseable {
                 }
             }
         } catch (Throwable t) {
+            failedAt = java.time.Instant.now();
             failure = t;
         }
     }
@@ -106,8 +109,8 @@ final class PeerEcho implements AutoCloseable {
         long sent = stream.sent();
         long echoed = stream.echoed();
         if (failure != null) {
-            throw new AssertionError("peer " + socket.flow() + " failed after " + sent + " sent, " + echoed + " echoed: "
-                    + failure, failure);
+            throw new AssertionError("peer " + socket.flow() + " failed at " + failedAt + " after " + sent + " sent, "
+                    + echoed + " echoed: " + failure, failure);
         }
         if (!eof) {
             throw new AssertionError("peer " + socket.flow() + ": no FIN from the guest within " + timeoutMillis

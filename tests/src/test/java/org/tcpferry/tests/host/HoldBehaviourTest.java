@@ -211,6 +211,36 @@ class HoldBehaviourTest {
         }
     }
 
+    /**
+     * The requester's link is cut and comes back (a relaying host manager): the holder aborts the
+     * release for the closed link while the confirm arrives over the new one. Exactly one of them
+     * may act: the abort claimed the release, so the confirm is refused and the copy holds on (a
+     * confirm acknowledged here would leave the re-held copy steered beside the guest's socket).
+     */
+    @Test
+    void aConfirmArrivingWhileTheReleaseIsAbortedIsRefusedAndTheHoldGoesOn() throws Exception {
+        try (HostTestBed bed = HostTestBed.create("host abort race")) {
+            Conn conn = bed.connect(PEER_V4, 7063, PeerTuning.IMPATIENT).streaming(5);
+            Thread.sleep(200);
+            HandoffAccepted accepted = Holds.handoff(bed, bed.capture(conn));
+            Thread.sleep(500);
+
+            Object cutLink = new Object();
+            Holds.release(bed, accepted, cutLink);
+            var aborting = bed.host().handoffs().requesterGone(cutLink);
+            Message confirm = bed.host().handoffs()
+                    .confirm(new org.tcpferry.protocol.ReleaseConfirm(accepted.flow(), accepted.token()))
+                    .get(10, TimeUnit.SECONDS);
+            aborting.get(10, TimeUnit.SECONDS);
+            assertThat(confirm).as("the confirm after the abort began").isInstanceOf(ErrorReply.class);
+            assertThat(Holds.held(bed, accepted.flow()).path("state").asText()).isEqualTo("HOLDING");
+            Thread.sleep(1000);
+            assertThat(conn.stream.failure()).isNull();
+
+            handBackAndCompare(bed, conn, accepted);
+        }
+    }
+
     @Test
     void bytesTheGuestQueuedForThePeerAreDeliveredByTheCopy() throws Exception {
         try (HostTestBed bed = HostTestBed.create("host guest to peer")) {
