@@ -188,7 +188,7 @@ public final class HeldConnection {
     }
 
     /** The copy exists and its flow is steered: start holding. */
-    void startHolding(CopyLoop loop) {
+    void startHolding(CopyLoop loop) throws SyscallException {
         if (copy == null || copy.isClosed()) {
             throw new IllegalStateException("no copy socket to hold " + flow + " with");
         }
@@ -205,7 +205,7 @@ public final class HeldConnection {
         return copy.fd();
     }
 
-    /** Whether the loop should ask for POLLIN: holding, peer still open, and spool room left. */
+    /** Whether the loop should ask for EPOLLIN: holding, peer still open, and spool room left. */
     boolean readInterest() {
         if (state != HoldState.HOLDING || peer != PeerState.OPEN) {
             return false;
@@ -217,6 +217,11 @@ public final class HeldConnection {
                     domain, flow, spool.size());
         }
         return room;
+    }
+
+    /** Whether the copy reads nothing only because its spool quota is used up (it may read again). */
+    boolean waitsForQuota() {
+        return windowClosedByQuota && state == HoldState.HOLDING && peer == PeerState.OPEN;
     }
 
     /**
@@ -320,7 +325,7 @@ public final class HeldConnection {
      * freed. The flow must already be unsteered.
      */
     void resetPeer(CopyLoop loop) {
-        loop.unwatch(this);
+        stopWatching(loop);
         keeper.drop(flow); // the RST goes out only when the last descriptor of the copy closes
         if (copy != null && !copy.isClosed()) {
             try {
@@ -345,7 +350,7 @@ public final class HeldConnection {
 
     /** Frees the copy (silently) and the spool; the flow must already be unsteered. */
     void discard(CopyLoop loop) {
-        loop.unwatch(this);
+        stopWatching(loop);
         if (discarded) {
             return; // a shutdown may race a failure's cleanup; the quota must be given back once
         }
@@ -375,6 +380,16 @@ public final class HeldConnection {
             TcpRepair.resume(copy);
         } else {
             restoreAfterAbort();
+        }
+    }
+
+    /** Unwatches the copy before it is closed; a refusal is recorded, and the copy closed all the same. */
+    private void stopWatching(CopyLoop loop) {
+        try {
+            loop.unwatch(this);
+        } catch (SyscallException e) {
+            error = e.getMessage();
+            log.error("event=copy_unwatch_failed domain={} flow={} error=\"{}\"", domain, flow, e.getMessage());
         }
     }
 
