@@ -393,7 +393,7 @@ public final class Agent implements Closeable {
                 c.handedOffAtNanos = System.nanoTime();
                 c.phase = Phase.HANDED_OFF;
                 accepted.add(c);
-                log.info("event=handed_off flow={} phase={}", c.flow, c.phase);
+                log.debug("event=handed_off flow={} phase={}", c.flow, c.phase); // handoff_done sums them up
             } else if (unanswered(reply)) {
                 // The host may have taken it and its answer was lost with the channel: restoring from
                 // the dump could race a live copy, so the host is asked (now, or when one reconnects
@@ -753,9 +753,16 @@ public final class Agent implements Closeable {
         for (Carried c : done) {
             CarriedReport report = report(c);
             reports.add(report);
-            log.info("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={}{}", report.flow(),
-                    report.phase(), report.bytesFromPeer(), report.bytesToPeer(), report.heldMillis(),
-                    c.error == null ? "" : " note=\"" + c.error + "\"");
+            // Per connection at debug when all went well (reclaim_done and the order's answer sum
+            // them up: a line each cost the agent about 9 % of a 10,000-connection cycle); with a note at info.
+            if (c.error == null) {
+                log.debug("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={}", report.flow(),
+                        report.phase(), report.bytesFromPeer(), report.bytesToPeer(), report.heldMillis());
+            } else {
+                log.info("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={} note=\"{}\"",
+                        report.flow(), report.phase(), report.bytesFromPeer(), report.bytesToPeer(), report.heldMillis(),
+                        c.error);
+            }
             if (c.socket != null && !c.socket.isClosed()) {
                 c.socket.close(); // our duplicate only: the owner's descriptor stays open
             }
