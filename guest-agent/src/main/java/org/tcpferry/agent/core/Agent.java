@@ -428,9 +428,9 @@ public final class Agent implements Closeable {
     /**
      * Chunk by chunk: the chunk's flows are blocked (just before their dumps, so that a peer is
      * stalled from its flow's block until its copy is steered, not for the whole batch), dumped,
-     * and the dumps journaled in one record before any of its sockets is detached; each request
-     * goes out right after its detach, so the host restores copies while the agent works on the
-     * next chunk.
+     * and the dumps journaled in one record before any of its sockets is detached; the chunk's
+     * requests go out in one write right after its detaches, so the host restores copies while
+     * the agent works on the next chunk.
      */
     private void dumpAndSend(Session session, List<Carried> batch, OwnerPidfds pidfds,
             Map<Carried, CompletableFuture<Message>> replies) throws IOException {
@@ -445,10 +445,15 @@ public final class Agent implements Closeable {
                 }
             }
             journal.writeAll(dumped);
+            List<HandoffRequest> requests = new ArrayList<>(dumped.size());
             for (Carried c : dumped) {
                 TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
                 crashIf(CrashPoint.AFTER_DUMP);
-                replies.put(c, session.request(new HandoffRequest(domain, c.dump)));
+                requests.add(new HandoffRequest(domain, c.dump));
+            }
+            List<CompletableFuture<Message>> sent = session.requestAll(requests); // one write per chunk
+            for (int k = 0; k < dumped.size(); k++) {
+                replies.put(dumped.get(k), sent.get(k));
             }
         }
     }
@@ -615,13 +620,15 @@ public final class Agent implements Closeable {
         if (grants.size() - answered > RELEASE_WINDOW / 2) {
             return;
         }
-        while (grants.size() < out.size() && grants.size() - answered < RELEASE_WINDOW) {
-            Carried c = out.get(grants.size());
+        List<ReleaseRequest> requests = new ArrayList<>();
+        while (grants.size() + requests.size() < out.size() && grants.size() + requests.size() - answered < RELEASE_WINDOW) {
+            Carried c = out.get(grants.size() + requests.size());
             // Not journaled: a restart treats RECLAIMING as HANDED_OFF anyway (the host aborts an
             // unconfirmed release and holds the flow again), so the write would buy nothing.
             c.phase = Phase.RECLAIMING;
-            grants.add(session.request(new ReleaseRequest(c.flow, c.token)));
+            requests.add(new ReleaseRequest(c.flow, c.token));
         }
+        grants.addAll(session.requestAll(requests)); // one write for the refill
     }
 
     /**
