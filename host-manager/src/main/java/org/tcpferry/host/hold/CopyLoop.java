@@ -2,10 +2,9 @@ package org.tcpferry.host.hold;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -58,25 +57,17 @@ public final class CopyLoop implements Closeable {
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final Epoll epoll;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    // loop thread only: every watched copy, by connection and by descriptor
-    private final Map<HeldConnection, Watched> watched = new HashMap<>();
-    private final Map<Integer, HeldConnection> byFd = new HashMap<>();
+    /**
+     * Every watched copy at the index of its descriptor (descriptors are small and dense), so an
+     * event finds its connection without a map entry per copy; loop thread only. Each connection
+     * keeps its own registration ({@link HeldConnection#watchedFd}, {@link HeldConnection#watchedReading}).
+     */
+    private HeldConnection[] byFd = new HeldConnection[1024];
     /** Watched copies registered without EPOLLIN because their spool quota is used up. */
     private final Set<HeldConnection> waitingForQuota = new LinkedHashSet<>();
     private final byte[] readBuffer = new byte[256 * 1024];
     private volatile boolean running = true;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
-
-    /** A copy's registration: its descriptor (still known after the copy is closed) and read interest. */
-    private static final class Watched {
-        final int fd;
-        boolean reading;
-
-        Watched(int fd, boolean reading) {
-            this.fd = fd;
-            this.reading = reading;
-        }
-    }
 
     /**
      * Starts the loop's thread inside {@code netns}, or in the daemon's own namespace when null.
@@ -135,17 +126,20 @@ public final class CopyLoop implements Closeable {
     void watch(HeldConnection held) throws SyscallException {
         int fd = held.copyFd();
         boolean reading = held.readInterest();
-        Watched known = watched.get(held);
-        if (known != null && known.fd == fd) {
-            setReading(held, known, reading);
+        if (held.watchedFd == fd) {
+            setReading(held, reading);
             return;
         }
-        if (known != null) {
+        if (held.watchedFd >= 0) {
             unwatch(held); // a new copy of the same connection; the old one is still open (never closed watched)
         }
         epoll.add(fd, reading ? LibC.EPOLLIN : 0, held.flow().toString());
-        watched.put(held, new Watched(fd, reading));
-        byFd.put(fd, held);
+        held.watchedFd = fd;
+        held.watchedReading = reading;
+        if (fd >= byFd.length) {
+            byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
+        }
+        byFd[fd] = held;
         noteQuotaWait(held, reading);
     }
 
@@ -155,13 +149,16 @@ public final class CopyLoop implements Closeable {
      * kernel refuses to remove it (the exception says so).
      */
     void unwatch(HeldConnection held) throws SyscallException {
-        Watched known = watched.remove(held);
-        if (known == null) {
+        int fd = held.watchedFd;
+        if (fd < 0) {
             return;
         }
-        byFd.remove(known.fd);
+        held.watchedFd = -1;
+        if (byFd[fd] == held) {
+            byFd[fd] = null;
+        }
         waitingForQuota.remove(held);
-        epoll.remove(known.fd, held.flow().toString());
+        epoll.remove(fd, held.flow().toString());
     }
 
     public String name() {
@@ -200,7 +197,7 @@ public final class CopyLoop implements Closeable {
                 wakeup.clear();
                 continue;
             }
-            HeldConnection held = byFd.get(fd);
+            HeldConnection held = fd < byFd.length ? byFd[fd] : null;
             if (held != null) {
                 serve(held, epoll.readyEvents(i));
             }
@@ -209,7 +206,6 @@ public final class CopyLoop implements Closeable {
 
     /** Reads a ready copy and registers its read interest anew if that changed. */
     private void serve(HeldConnection held, int events) throws SyscallException {
-        Watched known = watched.get(held);
         boolean reading = held.readInterest();
         // Only readable, but nothing is wanted (quota used up, release under way): just stop asking.
         if (reading || (events & ~LibC.EPOLLIN) != 0) {
@@ -219,13 +215,13 @@ public final class CopyLoop implements Closeable {
             }
             reading = held.readInterest();
         }
-        setReading(held, known, reading);
+        setReading(held, reading);
     }
 
-    private void setReading(HeldConnection held, Watched known, boolean reading) throws SyscallException {
-        if (known.reading != reading) {
-            epoll.modify(known.fd, reading ? LibC.EPOLLIN : 0, held.flow().toString());
-            known.reading = reading;
+    private void setReading(HeldConnection held, boolean reading) throws SyscallException {
+        if (held.watchedReading != reading) {
+            epoll.modify(held.watchedFd, reading ? LibC.EPOLLIN : 0, held.flow().toString());
+            held.watchedReading = reading;
         }
         noteQuotaWait(held, reading);
     }
@@ -244,7 +240,7 @@ public final class CopyLoop implements Closeable {
             return;
         }
         for (HeldConnection held : List.copyOf(waitingForQuota)) {
-            setReading(held, watched.get(held), held.readInterest());
+            setReading(held, held.readInterest());
         }
     }
 

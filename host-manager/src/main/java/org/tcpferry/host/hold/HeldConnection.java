@@ -50,6 +50,10 @@ public final class HeldConnection {
     private volatile boolean accepted;
 
     private NativeSocket copy;
+    /** The descriptor the {@link CopyLoop} registered for this copy, or -1; loop thread only. */
+    int watchedFd = -1;
+    /** Whether that registration asks for EPOLLIN; loop thread only. */
+    boolean watchedReading;
     /** The state the copy was (last) restored from, without the spool's bytes. */
     private ConnectionState restoredFrom;
     /** The copy's state at release, as dumped, before the spool is prepended. */
