@@ -559,10 +559,15 @@ public final class Agent implements Closeable {
         // and the conformed socket must stay silent until the next reclaim conforms it afresh.
         FreezeRefs refs = new FreezeRefs(carried.values());
         Map<Carried, CompletableFuture<Message>> confirms = new LinkedHashMap<>();
+        // Confirms of the sockets conformed since the agent last waited go out together, in one
+        // write, whenever it is about to wait or let connections go (a write each cost about 8 %
+        // of the agent's samples at N = 10,000); the flows stay blocked until acknowledged anyway.
+        List<Carried> conformed = new ArrayList<>();
         boolean first = true;
         for (int i = 0; i < out.size(); i++) {
             Carried c = out.get(i);
             if (!grants.get(i).isDone() || i % LET_GO_EVERY == LET_GO_EVERY - 1) {
+                sendConfirms(session, conformed, confirms);
                 takeConfirms(confirms, refs, false);
             }
             Message reply = await(grants.get(i), c);
@@ -573,7 +578,7 @@ public final class Agent implements Closeable {
                         first = false;
                         crashIf(CrashPoint.AFTER_FIRST_CONFORM);
                     }
-                    confirms.put(c, session.request(new ReleaseConfirm(c.flow, c.token)));
+                    conformed.add(c);
                 } else {
                     session.request(new ReleaseAbort(c.flow, c.token));
                     backToHost(c, "conform failed; the host holds it again");
@@ -596,6 +601,7 @@ public final class Agent implements Closeable {
                 backToHost(c, "release refused: " + describe(reply));
             }
         }
+        sendConfirms(session, conformed, confirms);
         takeConfirms(confirms, refs, true);
         int back = (int) out.stream().filter(c -> c.phase == Phase.CONFORMED).count();
         settle();
@@ -612,6 +618,17 @@ public final class Agent implements Closeable {
         }
         log.info("event=reclaim_done conformed={} still_handed_off={} total_ms={}", back, countIn(Phase.HANDED_OFF),
                 (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Sends one ReleaseConfirm for each of {@code conformed}, in one write, and empties it. */
+    private static void sendConfirms(Session session, List<Carried> conformed,
+            Map<Carried, CompletableFuture<Message>> confirms) {
+        List<CompletableFuture<Message>> sent = session.requestAll(
+                conformed.stream().map(c -> new ReleaseConfirm(c.flow, c.token)).toList());
+        for (int k = 0; k < conformed.size(); k++) {
+            confirms.put(conformed.get(k), sent.get(k));
+        }
+        conformed.clear();
     }
 
     /** With fewer than half a window of the grants from {@code answered} on outstanding, sends requests up to a full window. */
