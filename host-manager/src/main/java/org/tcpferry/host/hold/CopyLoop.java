@@ -199,7 +199,11 @@ public final class CopyLoop implements Closeable {
             }
             HeldConnection held = fd < byFd.length ? byFd[fd] : null;
             if (held != null) {
-                serve(held, epoll.readyEvents(i));
+                try {
+                    serve(held, epoll.readyEvents(i));
+                } catch (SyscallException e) {
+                    stopReadingAfter(held, e);
+                }
             }
         }
     }
@@ -235,12 +239,31 @@ public final class CopyLoop implements Closeable {
     }
 
     /** Copies that stopped reading for want of quota read again once there is room (freed elsewhere). */
-    private void recheckQuota() throws SyscallException {
+    private void recheckQuota() {
         if (waitingForQuota.isEmpty()) {
             return;
         }
         for (HeldConnection held : List.copyOf(waitingForQuota)) {
-            setReading(held, held.readInterest());
+            try {
+                setReading(held, held.readInterest());
+            } catch (SyscallException e) {
+                stopReadingAfter(held, e);
+            }
+        }
+    }
+
+    /**
+     * The kernel refused to change one copy's registration: that copy is read no more (its peer
+     * sees the window close, as with a full spool) and the loop goes on for all the others.
+     */
+    private void stopReadingAfter(HeldConnection held, SyscallException error) {
+        log.error("event=copy_watch_failed loop={} domain={} flow={} error=\"{}\"", name, held.domain(), held.flow(),
+                error.getMessage());
+        try {
+            unwatch(held);
+        } catch (SyscallException again) {
+            log.error("event=copy_unwatch_failed loop={} domain={} flow={} error=\"{}\"", name, held.domain(),
+                    held.flow(), again.getMessage());
         }
     }
 
