@@ -122,6 +122,15 @@ public final class LibC {
     public static final short POLLHUP = 0x10;
     public static final short POLLRDHUP = 0x2000;
 
+    // epoll(7): epoll_create1 flags, epoll_ctl operations, event bits (the POLL* values)
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    public static final int EPOLLIN = 0x1;
+    public static final int EPOLLERR = 0x8;
+    public static final int EPOLLHUP = 0x10;
+
     // shutdown(2), open(2), fcntl(2), setns(2)
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
@@ -151,6 +160,9 @@ public final class LibC {
     public static native int shutdown(int fd, int how);
     public static native int ioctl(int fd, long request, int[] arg);
     public static native int poll(byte[] pollfds, long nfds, int timeoutMillis);
+    public static native int epoll_create1(int flags);
+    public static native int epoll_ctl(int epfd, int op, int fd, byte[] event);
+    public static native int epoll_wait(int epfd, byte[] events, int maxevents, int timeoutMillis);
     public static native int close(int fd);
     public static native long sendmsg(int fd, com.sun.jna.Pointer msghdr, int flags);
     public static native long recvmsg(int fd, com.sun.jna.Pointer msghdr, int flags);

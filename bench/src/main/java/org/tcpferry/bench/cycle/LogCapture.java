@@ -39,8 +39,9 @@ final class LogCapture extends AppenderBase<ILoggingEvent> {
     private final java.util.concurrent.ConcurrentHashMap<String, Event> latest = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * Installs the capture as the only appender. Debug is on for the three loggers whose debug
-     * events mark phase ends (agent: owners frozen; agent firewall: nft ran; host: steering batches).
+     * Installs the capture as the only appender. Debug is on for the four loggers whose debug
+     * events mark phase ends (agent: owners frozen; agent firewall: nft ran; host: steering batches,
+     * and each copy restored, holding, releasing and released).
      */
     static LogCapture install() {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
@@ -56,6 +57,7 @@ final class LogCapture extends AppenderBase<ILoggingEvent> {
         context.getLogger("org.tcpferry.agent.core.Agent").setLevel(Level.DEBUG);
         context.getLogger("org.tcpferry.agent.core.GuestFirewall").setLevel(Level.DEBUG);
         context.getLogger("org.tcpferry.host.steer.SteeringBatcher").setLevel(Level.DEBUG);
+        context.getLogger("org.tcpferry.host.hold.HeldConnection").setLevel(Level.DEBUG);
         return capture;
     }
 

@@ -25,6 +25,12 @@ public final class TokenAuthority {
     public static final int BODY_LENGTH = 8 + MAC_LENGTH;
 
     private final SecretKeySpec key;
+    /**
+     * One keyed Mac per thread: Mac.getInstance looks the provider up and init expands the key,
+     * which cost more than the MAC itself at one token per connection (issue 7's profile).
+     * doFinal leaves a Mac ready for the next MAC with the same key.
+     */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
     private final String node;
     private final Clock clock;
 
@@ -67,18 +73,23 @@ public final class TokenAuthority {
     }
 
     private byte[] mac(String domainUuid, InetSocketAddress local, InetSocketAddress remote, long issued) {
+        Mac mac = macs.get();
+        // Length-prefixed fields, so that no two different inputs encode to the same bytes.
+        field(mac, node.getBytes(StandardCharsets.UTF_8));
+        field(mac, domainUuid.getBytes(StandardCharsets.UTF_8));
+        field(mac, local.getAddress().getAddress());
+        mac.update(ByteBuffer.allocate(4).putInt(local.getPort()).array());
+        field(mac, remote.getAddress().getAddress());
+        mac.update(ByteBuffer.allocate(4).putInt(remote.getPort()).array());
+        mac.update(ByteBuffer.allocate(8).putLong(issued).array());
+        return mac.doFinal();
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(key);
-            // Length-prefixed fields, so that no two different inputs encode to the same bytes.
-            field(mac, node.getBytes(StandardCharsets.UTF_8));
-            field(mac, domainUuid.getBytes(StandardCharsets.UTF_8));
-            field(mac, local.getAddress().getAddress());
-            mac.update(ByteBuffer.allocate(4).putInt(local.getPort()).array());
-            field(mac, remote.getAddress().getAddress());
-            mac.update(ByteBuffer.allocate(4).putInt(remote.getPort()).array());
-            mac.update(ByteBuffer.allocate(8).putLong(issued).array());
-            return mac.doFinal();
+            return mac;
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("the JDK lacks " + ALGORITHM, e);
         }

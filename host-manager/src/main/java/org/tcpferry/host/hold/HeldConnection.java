@@ -50,6 +50,10 @@ public final class HeldConnection {
     private volatile boolean accepted;
 
     private NativeSocket copy;
+    /** The descriptor the {@link CopyLoop} registered for this copy, or -1; loop thread only. */
+    int watchedFd = -1;
+    /** Whether that registration asks for EPOLLIN; loop thread only. */
+    boolean watchedReading;
     /** The state the copy was (last) restored from, without the spool's bytes. */
     private ConnectionState restoredFrom;
     /** The copy's state at release, as dumped, before the spool is prepended. */
@@ -198,12 +202,12 @@ public final class HeldConnection {
         if (!accepted) {
             CrashPoint.AFTER_RESTORE.reached();
         }
-        log.info("event=copy_restored domain={} flow={} state={} micros={}", domain, flow, state,
+        log.debug("event=copy_restored domain={} flow={} state={} micros={}", domain, flow, state,
                 (System.nanoTime() - start) / 1000);
     }
 
     /** The copy exists and its flow is steered: start holding. */
-    void startHolding(CopyLoop loop) {
+    void startHolding(CopyLoop loop) throws SyscallException {
         if (copy == null || copy.isClosed()) {
             throw new IllegalStateException("no copy socket to hold " + flow + " with");
         }
@@ -213,14 +217,14 @@ public final class HeldConnection {
             keepCopy();
         }
         loop.watch(this);
-        log.info("event=holding domain={} flow={} state={}", domain, flow, state);
+        log.debug("event=holding domain={} flow={} state={}", domain, flow, state);
     }
 
     int copyFd() {
         return copy.fd();
     }
 
-    /** Whether the loop should ask for POLLIN: holding, peer still open, and spool room left. */
+    /** Whether the loop should ask for EPOLLIN: holding, peer still open, and spool room left. */
     boolean readInterest() {
         if (state != HoldState.HOLDING || peer != PeerState.OPEN) {
             return false;
@@ -232,6 +236,11 @@ public final class HeldConnection {
                     domain, flow, spool.size());
         }
         return room;
+    }
+
+    /** Whether the copy reads nothing only because its spool quota is used up (it may read again). */
+    boolean waitsForQuota() {
+        return windowClosedByQuota && state == HoldState.HOLDING && peer == PeerState.OPEN;
     }
 
     /**
@@ -335,7 +344,7 @@ public final class HeldConnection {
      * freed. The flow must already be unsteered.
      */
     void resetPeer(CopyLoop loop) {
-        loop.unwatch(this);
+        stopWatching(loop);
         keeper.drop(flow); // the RST goes out only when the last descriptor of the copy closes
         if (copy != null && !copy.isClosed()) {
             try {
@@ -360,7 +369,7 @@ public final class HeldConnection {
 
     /** Frees the copy (silently) and the spool; the flow must already be unsteered. */
     void discard(CopyLoop loop) {
-        loop.unwatch(this);
+        stopWatching(loop);
         if (discarded) {
             return; // a shutdown may race a failure's cleanup; the quota must be given back once
         }
@@ -393,6 +402,16 @@ public final class HeldConnection {
         }
     }
 
+    /** Unwatches the copy before it is closed; a refusal is recorded, and the copy closed all the same. */
+    private void stopWatching(CopyLoop loop) {
+        try {
+            loop.unwatch(this);
+        } catch (SyscallException e) {
+            error = e.getMessage();
+            log.error("event=copy_unwatch_failed domain={} flow={} error=\"{}\"", domain, flow, e.getMessage());
+        }
+    }
+
     private void closeCopy() throws SyscallException {
         if (copy != null && !copy.isClosed()) {
             TcpRepair.closeSilently(copy);
@@ -422,7 +441,14 @@ public final class HeldConnection {
     synchronized void state(HoldState next, String why) {
         HoldState previous = state;
         state = next;
-        log.info("event=hold_state domain={} flow={} from={} state={} why=\"{}\"", domain, flow, previous, next, why);
+        // A release's steps, per connection, are debug: a reclaim of 10,000 connections would log
+        // 20,000 lines (the agent's reclaim_done and the host's released_all sum them up).
+        // Whatever ends a hold otherwise (FAILED, EXPIRED) is worth a line each.
+        if (next == HoldState.RELEASING || next == HoldState.RELEASED) {
+            log.debug("event=hold_state domain={} flow={} from={} state={} why=\"{}\"", domain, flow, previous, next, why);
+        } else {
+            log.info("event=hold_state domain={} flow={} from={} state={} why=\"{}\"", domain, flow, previous, next, why);
+        }
     }
 
     /**

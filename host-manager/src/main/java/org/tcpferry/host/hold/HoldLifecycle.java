@@ -97,6 +97,9 @@ public final class HoldLifecycle {
                     + ", not RELEASING"));
         }
         domain.remove(held);
+        if (domain.connections().isEmpty()) {
+            log.info("event=released_all domain={}", domain.name()); // the per-connection steps are debug
+        }
         CopyLoop loop = domain.runtime().loop();
         loop.submit(() -> {
             held.discard(loop);

@@ -40,7 +40,7 @@ class AgentProcessTest {
                     "the agent's table to go");
             assertThat(app.sockets()).containsAllEntriesOf(app.socketsBefore);
             System.out.println("echoed byte-exact both ways: " + app.finish(20_000));
-            assertThat(Files.readString(bed.dir.resolve("agent.log"))).contains("event=recovering").contains("phase=CONFORMED");
+            assertThat(Files.readString(bed.dir.resolve("agent.log"))).contains("event=recovering").contains("event=reclaim_done conformed=2");
         }
     }
 }
