@@ -117,7 +117,7 @@ public final class HostManager implements Closeable {
         try {
             List<KeeperClient.Kept> keptList = keeper == null ? List.of() : keeper.list();
             config = withRememberedDomainsOf(config, keptList);
-            KeptCopies kept = keeper == null ? KeptCopies.NONE : KeptCopies.sort(config, keptList);
+            KeptCopies kept = keeper == null ? KeptCopies.NONE : KeptCopies.sort(config, keptList, keeper);
             for (DomainConfig domain : config.domains()) {
                 domains.put(domain.name(), holdsFor(domain, config, runtimes, kept, keeper));
             }

@@ -48,8 +48,12 @@ public final class KeptCopies {
         this.steered = steered;
     }
 
-    /** Reads each copy's flow and whether it is steered; copies of domains this host no longer has are closed silently. */
-    public static KeptCopies sort(HostConfig config, List<KeeperClient.Kept> kept) throws IOException {
+    /**
+     * Reads each copy's flow and whether it is steered; copies of domains this host no longer has are
+     * closed silently, here and in {@code keeper} (which would otherwise keep the socket open).
+     */
+    public static KeptCopies sort(HostConfig config, List<KeeperClient.Kept> kept, KeeperClient keeper)
+            throws IOException {
         List<Copy> copies = new ArrayList<>();
         Map<Path, Map<String, List<FlowKey>>> steered = new HashMap<>();
         for (KeeperClient.Kept k : kept) {
@@ -59,6 +63,7 @@ public final class KeptCopies {
                 log.error("event=copy_orphaned domain={} flow={} why=\"domain no longer configured; closed silently\"",
                         k.record().domain(), flow);
                 TcpRepair.closeSilently(NativeSocket.adopt(k.fd(), flow.toString()));
+                keeper.drop(flow);
                 continue;
             }
             boolean isSteered = k.record().accepted() && !Adoption.released(k.fd());
