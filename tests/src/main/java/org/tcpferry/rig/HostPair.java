@@ -155,6 +155,17 @@ public final class HostPair implements AutoCloseable {
         }
     }
 
+    /**
+     * Host B's manager stopped as the daemon stops ({@link HostManager#stop}: with an fd keeper and
+     * connections held, their copies stay with the keeper, steered); {@link #restartHostB} starts it again.
+     */
+    public void stopHostBLeavingCopies() throws IOException {
+        if (hostB != null) {
+            hostB.stop(false);
+            hostB = null;
+        }
+    }
+
     /** Host B's manager stopped and started again with {@code config}; the agent reconnects to it. */
     public void restartHostB(HostConfig config) throws IOException {
         if (hostB != null) {
