@@ -47,14 +47,18 @@ final class PeerEcho implements AutoCloseable {
                 if (events == 0) {
                     Thread.sleep(10);
                 }
-                if (finishRequested && !finSent) {
-                    socket.shutdown(LibC.SHUT_WR);
-                    finSent = true;
-                }
-                if ((revents & LibC.POLLOUT) != 0 && wantSend) {
+                // Send before the FIN, never after: wantSend was decided before the poll, and finish()
+                // may have asked for the FIN while the poll waited for room (a full window). Shutting
+                // down first and then sending the chunk made the peer's own send fail with EPIPE (the
+                // rare HostdRestartTest failure after a reclaim with a large backlog).
+                if ((revents & LibC.POLLOUT) != 0 && wantSend && !finSent) {
                     stream.fill(out, chunk);
                     stream.send(socket, out, chunk);
                     nextSend = System.nanoTime() + pauseMillis * 1_000_000;
+                }
+                if (finishRequested && !finSent) {
+                    socket.shutdown(LibC.SHUT_WR);
+                    finSent = true;
                 }
                 if ((revents & (LibC.POLLIN | LibC.POLLHUP | LibC.POLLERR)) != 0 && !readPaused) {
                     if (stream.receive(socket, in) < 0) {
