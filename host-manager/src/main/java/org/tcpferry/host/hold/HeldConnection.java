@@ -248,6 +248,17 @@ public final class HeldConnection {
      * @return false when the copy will never be readable again (reset, lost)
      */
     boolean onReady(int revents, byte[] buffer, int budget) {
+        if (peer != PeerState.OPEN && (revents & (LibC.POLLHUP | LibC.POLLERR)) != 0) {
+            // Nothing is read after the peer's FIN, so a hang-up or an error now is the peer's RST
+            // after its FIN (the copy is closed). Record it and stop watching: the loop is level
+            // triggered and would report it at every wake-up.
+            if (peer == PeerState.FIN) {
+                peer = PeerState.RESET;
+                log.info("event=peer_reset domain={} flow={} spooled={} state={} after=fin", domain, flow, spool.size(),
+                        state);
+            }
+            return false;
+        }
         try {
             int total = 0;
             while (total < budget && peer == PeerState.OPEN) {

@@ -166,6 +166,26 @@ class HoldBehaviourTest {
     }
 
     @Test
+    void peerResetAfterItsFinDuringTheHoldIsRecordedAndReleasedAsReset() throws Exception {
+        try (HostTestBed bed = HostTestBed.create("host peer fin rst")) {
+            Conn conn = bed.connect(PEER_V4, 7010, PeerTuning.NONE);
+            byte[] unread = new byte[100];
+            conn.guest.send(unread, unread.length, LibC.MSG_NOSIGNAL); // the peer never reads it
+            Thread.sleep(200);
+            HandoffAccepted accepted = Holds.handoff(bed, bed.capture(conn));
+            conn.peer.shutdown(LibC.SHUT_WR); // FIN while held
+            Holds.awaitStatus(bed, accepted.flow(), e -> e.path("peer").asText().equals("FIN"), 5000);
+            conn.peer.close(); // then close with unread data: the kernel sends RST
+
+            Holds.awaitStatus(bed, accepted.flow(), e -> e.path("peer").asText().equals("RESET"), 5000);
+            ReleaseGranted granted = Holds.release(bed, accepted, this);
+            assertThat(granted.peerReset()).isTrue();
+            Holds.confirm(bed, accepted);
+            assertThat(Holds.held(bed)).isEmpty();
+        }
+    }
+
+    @Test
     void anotherGuestConnectionKeepsFlowingInTheGuestDuringTheHold() throws Exception {
         try (HostTestBed bed = HostTestBed.create("host other flow")) {
             Conn held = bed.connect(PEER_V4, 7007, PeerTuning.IMPATIENT).streaming(5);
