@@ -185,7 +185,7 @@ public final class LibvirtSession implements Closeable {
         try {
             stats = connect.domainLookupByName(name).getJobStats(0);
         } catch (LibvirtException e) {
-            if (e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+            if (noSuchDomain(e)) {
                 return false;
             }
             throw new LibvirtFailure("read the job stats of " + name + " on " + uri, e);
@@ -206,7 +206,7 @@ public final class LibvirtSession implements Closeable {
         try {
             return connect.domainLookupByName(name).getInfo().state == DomainState.VIR_DOMAIN_RUNNING;
         } catch (LibvirtException e) {
-            if (e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+            if (noSuchDomain(e)) {
                 return false;
             }
             throw new LibvirtFailure("read the state of " + name + " on " + uri, e);
@@ -236,7 +236,7 @@ public final class LibvirtSession implements Closeable {
         try {
             domain = connect.domainLookupByName(name);
         } catch (LibvirtException e) {
-            if (e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+            if (noSuchDomain(e)) {
                 return java.util.Optional.empty();
             }
             throw new LibvirtFailure("look up domain " + name + " on " + uri, e);
@@ -246,6 +246,11 @@ public final class LibvirtSession implements Closeable {
         } catch (LibvirtException e) {
             throw new LibvirtFailure("read the live XML of " + name + " on " + uri, e);
         }
+    }
+
+    /** Whether libvirt failed because it has no domain of the name asked for (not another failure). */
+    private static boolean noSuchDomain(LibvirtException e) {
+        return e.getError() != null && e.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_NO_DOMAIN;
     }
 
     @Override

@@ -149,7 +149,7 @@ class HostToHostRelayTest {
     @Test
     void aDomainHostBLearnsOfOnlyAfterItsStartIsReclaimedThroughIt() throws Exception {
         try (AgentBed bed = AgentBed.create("relay-late-domain")) {
-            App app = bed.app("client", StandardTopology.PEER_V4, 7965, 1, AgentBed.impatientStreaming(4096, 20));
+            App app = bed.app("client", StandardTopology.PEER_V4, 7968, 1, AgentBed.impatientStreaming(4096, 20));
             Thread.sleep(300);
             bed.handOffAll(1);
 
