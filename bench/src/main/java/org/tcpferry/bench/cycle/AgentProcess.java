@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * count against the benchmark's. Its log goes to stderr with a one-line pattern (level, logger,
  * epoch ms, µs within the ms, message) that the benchmark reads into the {@link LogCapture} at the
  * time the agent stamped (the reader may lag when the machine is busy); its agent and firewall
- * loggers are at debug for the phase marks.
+ * loggers are at debug for the phase marks, through an asynchronous appender (the work thread
+ * formats a line and queues it; another thread writes it).
  */
 final class AgentProcess implements AutoCloseable {
     /** The agent stamps its events with the wall clock; the benchmark's marks are System.nanoTime(). */
@@ -42,10 +43,18 @@ final class AgentProcess implements AutoCloseable {
                     <target>System.err</target>
                     <encoder><pattern>%level %logger %epoch %micros %msg%n</pattern></encoder>
                   </appender>
+                  <!-- The agent's work thread only queues its debug lines: a write to the pipe per line
+                       (and a wait when the reader lags) would be the benchmark's cost, not the agent's.
+                       Each event keeps the time it was logged at. Nothing is dropped. -->
+                  <appender name="ASYNC" class="ch.qos.logback.classic.AsyncAppender">
+                    <queueSize>262144</queueSize>
+                    <discardingThreshold>0</discardingThreshold>
+                    <appender-ref ref="STDERR"/>
+                  </appender>
                   <logger name="io.netty" level="WARN"/>
                   <logger name="org.tcpferry.agent.core.Agent" level="DEBUG"/>
                   <logger name="org.tcpferry.agent.core.GuestFirewall" level="DEBUG"/>
-                  <root level="INFO"><appender-ref ref="STDERR"/></root>
+                  <root level="INFO"><appender-ref ref="ASYNC"/></root>
                 </configuration>
                 """);
         List<String> command = new ArrayList<>();
@@ -73,10 +82,16 @@ final class AgentProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** With {@code -Dcycle.agentLog=FILE}, the agent's log is also kept in FILE (for a closer look at a run). */
     private void read(LogCapture capture) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+        String copyTo = System.getProperty("cycle.agentLog");
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
+                java.io.PrintWriter copy = copyTo == null ? null : new java.io.PrintWriter(Files.newBufferedWriter(Path.of(copyTo)))) {
             String line;
             while ((line = r.readLine()) != null) {
+                if (copy != null) {
+                    copy.println(line);
+                }
                 String[] f = line.split(" ", 5);
                 if (f.length == 5 && f[2].matches("[0-9]+") && f[3].matches("[0-9]+")) {
                     long wallMicros = Long.parseLong(f[2]) * 1000 + Long.parseLong(f[3]);

@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -106,7 +105,7 @@ public final class Agent implements Closeable {
     private final ChannelEndpoint endpoint;
     private final Map<FlowKey, Carried> carried = new ConcurrentHashMap<>();
     private final Set<FreezeUnit> frozen = ConcurrentHashMap.newKeySet();
-    private final List<CarriedReport> reports = new CopyOnWriteArrayList<>();
+    private final CarriedReports reports = new CarriedReports();
     private final Thread channelThread;
     private volatile CrashPoint crashAt = CrashPoint.NONE;
     private volatile CrashPoint faultAt = CrashPoint.NONE;
@@ -186,9 +185,9 @@ public final class Agent implements Closeable {
         return List.copyOf(carried.values());
     }
 
-    /** Reports of the connections that came back (or failed), in order, since start. */
+    /** Reports of the connections that came back (or failed), in order, since start (the last {@value CarriedReports#KEPT}). */
     public List<CarriedReport> reports() {
-        return List.copyOf(reports);
+        return reports.all();
     }
 
     /** The open channel session, or null. */
@@ -221,7 +220,7 @@ public final class Agent implements Closeable {
         }
         ObjectNode phases = root.putObject("phases");
         counts.forEach((p, n) -> phases.put(p.name(), n));
-        root.set("carried", reportsJson(reports));
+        root.set("carried", reportsJson(reports.all()));
         return root;
     }
 
@@ -450,25 +449,33 @@ public final class Agent implements Closeable {
             Map<Carried, CompletableFuture<Message>> replies) throws IOException {
         for (int from = 0; from < batch.size(); from += DUMP_CHUNK) {
             List<Carried> chunk = batch.subList(from, Math.min(batch.size(), from + DUMP_CHUNK));
+            long t0 = System.nanoTime();
             firewall.block(chunk.stream().map(c -> c.flow).toList());
             chunk.forEach(c -> c.phase = Phase.FROZEN);
+            long t1 = System.nanoTime();
             List<Carried> dumped = new ArrayList<>();
             for (Carried c : chunk) {
                 if (dump(c, pidfds)) {
                     dumped.add(c);
                 }
             }
+            long t2 = System.nanoTime();
             journal.writeAll(dumped);
+            long t3 = System.nanoTime();
             List<HandoffRequest> requests = new ArrayList<>(dumped.size());
             for (Carried c : dumped) {
                 TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
                 crashIf(CrashPoint.AFTER_DUMP);
                 requests.add(new HandoffRequest(domain, c.dump));
             }
+            long t4 = System.nanoTime();
             List<CompletableFuture<Message>> sent = session.requestAll(requests); // one write per chunk
             for (int k = 0; k < dumped.size(); k++) {
                 replies.put(dumped.get(k), sent.get(k));
             }
+            long t5 = System.nanoTime();
+            log.debug("event=chunk_sent connections={} block_us={} dump_us={} journal_us={} detach_us={} send_us={}",
+                    dumped.size(), (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, (t4 - t3) / 1000, (t5 - t4) / 1000);
         }
     }
 
@@ -556,7 +563,7 @@ public final class Agent implements Closeable {
     /** Takes back every handed-off connection; answers the order ({@code orderId} < 0: none) with Ack. */
     private void reclaim(Session session, int orderId) throws Exception {
         long start = System.nanoTime();
-        int reportsBefore = reports.size();
+        long reportsBefore = reports.mark();
         List<Carried> out = carried.values().stream().filter(c -> c.phase == Phase.HANDED_OFF).toList();
         log.info("event=reclaim connections={} channel={}", out.size(), session);
         // At most RELEASE_WINDOW requests are out at a time: the host unsteers a flow when its
@@ -622,7 +629,7 @@ public final class Agent implements Closeable {
         if (orderId >= 0) {
             // The answer to the order is what this reclaim carried, per connection, for the operator.
             ObjectNode answer = JSON.createObjectNode();
-            answer.set("carried", reportsJson(List.copyOf(reports).subList(reportsBefore, reports.size())));
+            answer.set("carried", reportsJson(reports.since(reportsBefore)));
             answer.put("stillHandedOff", countIn(Phase.HANDED_OFF));
             try {
                 session.send(orderId, new StatusReply(answer.toString()));

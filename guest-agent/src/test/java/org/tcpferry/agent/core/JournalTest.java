@@ -82,6 +82,58 @@ class JournalTest {
     }
 
     @Test
+    void laterRecordsCarryOnlyWhatChangedAndReadBackComplete(@TempDir Path dir) throws Exception {
+        Journal journal = new Journal(dir);
+        Carried a = carried("10.0.0.2", 40001, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
+        journal.write(a);
+        a.dump = state(a.flow);
+        a.phase = Phase.DUMPED;
+        journal.write(a);
+        a.token = new byte[] {5, 6, 7};
+        a.holder = "hostA";
+        a.phase = Phase.HANDED_OFF;
+        journal.write(a);
+        List<String> lines = Files.readAllLines(dir.resolve(Journal.FILE));
+        assertThat(lines.get(0)).contains("\"ownerPid\":812", "\"units\"").doesNotContain("\"dump\"");
+        assertThat(lines.get(1)).contains("\"dump\"").doesNotContain("\"ownerPid\"");
+        assertThat(lines.get(2)).as("the dump is not written twice").contains("\"token\"").doesNotContain("\"dump\"", "\"units\"");
+        assertComplete(journal.readConnections(), a);
+
+        // A restarted agent's journal knows what the log holds: its records stay short, and read back complete.
+        journal.close();
+        Journal restarted = new Journal(dir);
+        a.phase = Phase.RECLAIMING;
+        restarted.write(a);
+        assertThat(Files.readAllLines(dir.resolve(Journal.FILE)).get(3)).doesNotContain("\"dump\"", "\"units\"");
+        assertComplete(restarted.readConnections(), a);
+
+        // Forgotten, then carried again (the same four-tuple, a new socket): a complete record again.
+        restarted.forgetAll(List.of(a.flow));
+        Carried again = carried("10.0.0.2", 40001, "10.0.0.1", 443, List.of(FreezeUnit.process(900, 2L)));
+        restarted.write(again);
+        assertThat(restarted.readConnections()).singleElement().satisfies(e -> {
+            assertThat(e.ownerPid()).isEqualTo(812);
+            assertThat(e.units()).containsExactly(FreezeUnit.process(900, 2L));
+            assertThat(e.dump()).isNull();
+            assertThat(e.phase()).isEqualTo(Phase.SELECTED);
+        });
+    }
+
+    private static void assertComplete(List<Journal.Entry> entries, Carried a) {
+        assertThat(entries).singleElement().satisfies(e -> {
+            assertThat(e.flow()).isEqualTo(a.flow);
+            assertThat(e.phase()).isEqualTo(a.phase);
+            assertThat(e.ownerPid()).isEqualTo(a.ownerPid);
+            assertThat(e.ownerFd()).isEqualTo(a.ownerFd);
+            assertThat(e.inode()).isEqualTo(a.inode);
+            assertThat(e.units()).isEqualTo(a.freezeUnits);
+            assertThat(e.dump()).isEqualTo(a.dump);
+            assertThat(e.token()).isEqualTo(a.token);
+            assertThat(e.holder()).isEqualTo(a.holder);
+        });
+    }
+
+    @Test
     void aRecordTornByACrashIsIgnoredAndAppendsContinueAfterIt(@TempDir Path dir) throws Exception {
         Journal journal = new Journal(dir);
         Carried a = carried("10.0.0.2", 40001, "10.0.0.1", 443, List.of(FreezeUnit.process(812, 1L)));
