@@ -82,11 +82,19 @@ public final class Nftables implements Closeable {
      * @param operation what the script is for, with the flows it names, for the error message
      * @return what nft printed (empty for changes)
      */
-    public synchronized String apply(String operation, String script) throws IOException {
+    public String apply(String operation, String script) throws IOException {
+        return submit(operation, script).await();
+    }
+
+    /**
+     * Starts {@link #apply} on the context's thread and returns at once, so the caller can work
+     * while the transaction runs; scripts run in the order they were submitted.
+     */
+    public synchronized Pending submit(String operation, String script) {
         if (closed) {
             throw new IllegalStateException("nftables context in " + where + " is closed");
         }
-        return onThread(() -> {
+        return new Pending(thread.submit(() -> {
             int rc = LibNftables.nft_run_cmd_from_buffer(ctx, script);
             String output = text(LibNftables.nft_ctx_get_output_buffer(ctx));
             String errors = text(LibNftables.nft_ctx_get_error_buffer(ctx));
@@ -94,7 +102,21 @@ public final class Nftables implements Closeable {
                 throw new NftException(operation + " in " + where, errors.isBlank() ? "exit " + rc : errors, script);
             }
             return output;
-        });
+        }));
+    }
+
+    /** A script submitted and perhaps not applied yet. */
+    public final class Pending {
+        private final Future<String> result;
+
+        private Pending(Future<String> result) {
+            this.result = result;
+        }
+
+        /** Waits until the script is applied: what nft printed, or its error. */
+        public String await() throws IOException {
+            return Nftables.this.await(result);
+        }
     }
 
     /** Frees the context on its thread (after any script still queued there) and lets the thread end. */
@@ -136,7 +158,10 @@ public final class Nftables implements Closeable {
     }
 
     private <T> T onThread(Job<T> job) throws IOException {
-        Future<T> result = thread.submit(job::run);
+        return await(thread.submit(job::run));
+    }
+
+    private <T> T await(Future<T> result) throws IOException {
         try {
             return result.get();
         } catch (InterruptedException e) {

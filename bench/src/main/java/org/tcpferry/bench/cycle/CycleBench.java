@@ -90,30 +90,46 @@ public final class CycleBench {
             app.expect("READY", 120_000);
             peer.expect("READY", 120_000);
             Thread.sleep(SETTLE_MILLIS);
-            // Memory is measured in the second cycle (the first if there is only one): the first
-            // handoff also pays the JVM's one-time costs (JIT code, compiler arenas, metaspace,
-            // Netty's buffer pools: about 12 MB in NMT), which are not per connection.
-            int measured = Math.min(1, cycles - 1);
+            Map<String, Long> roles = new LinkedHashMap<>();
+            roles.put("agent", bed.agentPid());
+            roles.put("host manager + bench", ProcessHandle.current().pid());
+            roles.put("peer", peer.pid());
+            roles.put("app", app.pid());
+            CpuAccount cpu = new CpuAccount(roles);
+            // Cycle -1 warms up: the agent is a new JVM for each N, and its first handoff pays for
+            // loading and compiling its code (C2 used about a core for seconds at N = 10,000) and
+            // the JVM's one-time costs (compiler arenas, metaspace, Netty's buffer pools: about
+            // 12 MB in NMT). Its totals are reported on their own; the table is of the cycles
+            // after it. Memory is measured in the first of those.
+            int measured = 0;
             MemoryProbe.Snapshot before = null;
             long agentRssBefore = 0;
 
             List<long[]> marks = new ArrayList<>();
-            for (int c = 0; c < cycles; c++) {
+            for (int c = -1; c < cycles; c++) {
+                boolean warmUp = c < 0;
                 if (c == measured) {
                     before = MemoryProbe.take();
                     agentRssBefore = MemoryProbe.rssOf(Long.toString(bed.agentPid()));
                 }
+                Map<String, Long> cpuAtHandoff = cpu.snapshot();
                 long t0 = System.nanoTime();
                 bed.order(new HandoffOrder(Selection.all()));
                 LogCapture.Event handedOff = awaitEvent(capture, "handoff_done", t0, 300_000);
+                Map<String, Long> cpuHandedOff = cpu.snapshot();
                 if (!Integer.toString(n).equals(handedOff.field("handed_off"))) {
                     throw new IllegalStateException("handed off " + handedOff.message() + ", expected " + n);
                 }
                 if (c == 0 && Boolean.getBoolean("cycle.trace")) {
                     trace(capture, t0);
                 }
-                result.samples.addAll(CyclePhases.handoff(t0, capture.since(t0)));
-                result.samples.add("handoff total", (handedOff.nanos() - t0) / 1e6);
+                if (warmUp) {
+                    result.coldHandoffMillis = (handedOff.nanos() - t0) / 1e6;
+                } else {
+                    result.samples.addAll(CyclePhases.handoff(t0, capture.since(t0)));
+                    result.samples.add("handoff total", (handedOff.nanos() - t0) / 1e6);
+                    CpuAccount.seconds(cpuAtHandoff, cpuHandedOff).forEach((k, v) -> result.cpu.add("handoff|" + k, v));
+                }
                 if (c == measured) {
                     capture.clear(); // the captured events are the benchmark's memory, not the host's
                     Thread.sleep(Math.min(holdMillis, 300));
@@ -125,18 +141,25 @@ public final class CycleBench {
                 if (held > 0) {
                     Thread.sleep(held / 1_000_000L);
                 }
+                Map<String, Long> cpuAtReclaim = cpu.snapshot();
                 long t1 = System.nanoTime();
                 bed.order(new ReclaimOrder());
                 LogCapture.Event back = awaitEvent(capture, "reclaim_done", t1, 300_000);
+                Map<String, Long> cpuReclaimed = cpu.snapshot();
                 if (!Integer.toString(n).equals(back.field("conformed"))) {
                     throw new IllegalStateException("reclaimed " + back.message() + ", expected " + n);
                 }
                 if (c == 0 && Boolean.getBoolean("cycle.trace")) {
                     countEvents(capture, t1);
                 }
-                result.samples.addAll(CyclePhases.reclaim(t1, capture.since(t1)));
-                result.samples.add("reclaim total", (back.nanos() - t1) / 1e6);
-                marks.add(new long[] {t0, handedOff.nanos(), t1, back.nanos()});
+                if (warmUp) {
+                    result.coldReclaimMillis = (back.nanos() - t1) / 1e6;
+                } else {
+                    result.samples.addAll(CyclePhases.reclaim(t1, capture.since(t1)));
+                    result.samples.add("reclaim total", (back.nanos() - t1) / 1e6);
+                    CpuAccount.seconds(cpuAtReclaim, cpuReclaimed).forEach((k, v) -> result.cpu.add("reclaim|" + k, v));
+                    marks.add(new long[] {t0, handedOff.nanos(), t1, back.nanos()});
+                }
                 capture.clear();
                 Thread.sleep(SETTLE_MILLIS); // the peer's retransmissions after reclaim, the app catching up
             }

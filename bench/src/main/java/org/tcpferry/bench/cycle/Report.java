@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +30,10 @@ final class Report {
                 .append(" median and p99 over the cycles (nearest rank: with few cycles p99 is the worst).\n\n");
         for (SizeResult r : results.values()) {
             md.append("### N = ").append(r.n).append("\n\n");
-            md.append("Load average at start: ").append(r.loadAverage).append("; cycles: ").append(r.cycles).append("\n\n");
+            md.append("Load average at start: ").append(r.loadAverage).append("; cycles: ").append(r.cycles)
+                    .append(String.format(" after a warm-up cycle (handoff %.0f ms, reclaim %.0f ms, not in the table)",
+                            r.coldHandoffMillis, r.coldReclaimMillis))
+                    .append("\n\n");
             if (r.failure != null) {
                 md.append("**Failed:** ").append(r.failure).append("\n\n");
                 continue;
@@ -66,6 +70,9 @@ final class Report {
                         + " %d spooled bytes; agent process RSS %.1f MB before, %.1f MB holding (%+.0f B per connection).%n%n",
                         r.memory.heapBytes(), r.memory.rssBytes(), r.memory.spooledBytes(), r.agentRssBefore / 1e6,
                         r.agentRssHolding / 1e6, (r.agentRssHolding - r.agentRssBefore) / (double) r.n));
+            }
+            if (r.n >= 1000) {
+                md.append(cpuTable(r));
             }
             if (!r.errors.isEmpty()) {
                 md.append("Stream errors: ").append(String.join("; ", r.errors.subList(0, Math.min(5, r.errors.size()))))
@@ -116,6 +123,37 @@ final class Report {
                     largest.memory.rssBytes(), worst <= 2048 ? "yes" : "**no**"));
         }
         return md.append('\n').toString();
+    }
+
+    /** Where the CPU went during the handoffs and reclaims of one N (see {@link CpuAccount}), medians over the cycles. */
+    private static String cpuTable(SizeResult r) {
+        List<String> keys = new ArrayList<>();
+        for (String name : r.cpu.names()) {
+            String key = name.substring(name.indexOf('|') + 1);
+            if (!keys.contains(key)) {
+                keys.add(key);
+            }
+        }
+        Comparator<String> mostUsed = Comparator.comparingDouble(
+                (String key) -> cpuMedian(r, "handoff|" + key) + cpuMedian(r, "reclaim|" + key)).reversed();
+        List<String> rows = new ArrayList<>(keys.stream().filter(k -> k.endsWith(": all")).sorted(mostUsed).toList());
+        rows.addAll(keys.stream().filter(k -> !k.endsWith(": all")).sorted(mostUsed).limit(12).toList());
+        StringBuilder md = new StringBuilder();
+        md.append(String.format("CPU used, s (median over the cycles; two cores give %.2f s during the median handoff and"
+                + " %.2f s during the median reclaim):%n%n", 2 * r.samples.median("handoff total") / 1000,
+                2 * r.samples.median("reclaim total") / 1000));
+        md.append("| process: thread | handoff s | µs per connection | reclaim s | µs per connection |\n|---|---:|---:|---:|---:|\n");
+        for (String key : rows) {
+            double h = cpuMedian(r, "handoff|" + key);
+            double c = cpuMedian(r, "reclaim|" + key);
+            String label = key.endsWith(": all") ? "**" + key.replace(": all", "") + "** (all threads)" : key;
+            md.append(String.format("| %s | %.2f | %.0f | %.2f | %.0f |%n", label, h, h * 1e6 / r.n, c, c * 1e6 / r.n));
+        }
+        return md.append('\n').toString();
+    }
+
+    private static double cpuMedian(SizeResult r, String name) {
+        return r.cpu.has(name) ? r.cpu.median(name) : 0;
     }
 
     static String fmt(double ms) {

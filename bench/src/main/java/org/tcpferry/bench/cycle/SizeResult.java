@@ -9,11 +9,16 @@ final class SizeResult {
     final int cycles;
     final String loadAverage;
     final Samples samples = new Samples();
+    /** CPU seconds per cycle under "handoff|role: thread" and "reclaim|role: thread" (see {@link CpuAccount}). */
+    final Samples cpu = new Samples();
     final List<String> errors = new ArrayList<>();
     MemoryProbe.PerConnection memory;
     FloorProbe.Result floor;
     long agentRssBefore;
     long agentRssHolding;
+    /** The warm-up cycle's handoff and reclaim totals, ms (cold JVMs: not in the samples). */
+    double coldHandoffMillis;
+    double coldReclaimMillis;
     String failure;
 
     SizeResult(int n, int cycles, String loadAverage) {

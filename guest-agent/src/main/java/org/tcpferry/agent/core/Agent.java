@@ -443,40 +443,63 @@ public final class Agent implements Closeable {
      * stalled from its flow's block until its copy is steered, not for the whole batch), dumped,
      * and the dumps journaled in one record before any of its sockets is detached; the chunk's
      * requests go out in one write right after its detaches, so the host restores copies while
-     * the agent works on the next chunk.
+     * the agent works on the next chunk. The next chunk's block runs on the firewall's thread
+     * while this chunk is dumped.
      */
     private void dumpAndSend(Session session, List<Carried> batch, OwnerPidfds pidfds,
             Map<Carried, CompletableFuture<Message>> replies) throws IOException {
-        for (int from = 0; from < batch.size(); from += DUMP_CHUNK) {
-            List<Carried> chunk = batch.subList(from, Math.min(batch.size(), from + DUMP_CHUNK));
-            long t0 = System.nanoTime();
-            firewall.block(chunk.stream().map(c -> c.flow).toList());
-            chunk.forEach(c -> c.phase = Phase.FROZEN);
-            long t1 = System.nanoTime();
-            List<Carried> dumped = new ArrayList<>();
-            for (Carried c : chunk) {
-                if (dump(c, pidfds)) {
-                    dumped.add(c);
+        GuestFirewall.Blocking next = batch.isEmpty() ? null : firewall.startBlocking(flows(chunk(batch, 0)));
+        try {
+            for (int from = 0; from < batch.size(); from += DUMP_CHUNK) {
+                List<Carried> chunk = chunk(batch, from);
+                long t0 = System.nanoTime();
+                next.await();
+                next = from + DUMP_CHUNK < batch.size() ? firewall.startBlocking(flows(chunk(batch, from + DUMP_CHUNK))) : null;
+                chunk.forEach(c -> c.phase = Phase.FROZEN);
+                long t1 = System.nanoTime();
+                List<Carried> dumped = new ArrayList<>();
+                for (Carried c : chunk) {
+                    if (dump(c, pidfds)) {
+                        dumped.add(c);
+                    }
+                }
+                long t2 = System.nanoTime();
+                journal.writeAll(dumped);
+                long t3 = System.nanoTime();
+                List<HandoffRequest> requests = new ArrayList<>(dumped.size());
+                for (Carried c : dumped) {
+                    TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
+                    crashIf(CrashPoint.AFTER_DUMP);
+                    requests.add(new HandoffRequest(domain, c.dump));
+                }
+                long t4 = System.nanoTime();
+                List<CompletableFuture<Message>> sent = session.requestAll(requests); // one write per chunk
+                for (int k = 0; k < dumped.size(); k++) {
+                    replies.put(dumped.get(k), sent.get(k));
+                }
+                long t5 = System.nanoTime();
+                log.debug("event=chunk_sent connections={} block_wait_us={} dump_us={} journal_us={} detach_us={} send_us={}",
+                        dumped.size(), (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, (t4 - t3) / 1000,
+                        (t5 - t4) / 1000);
+            }
+        } finally {
+            if (next != null) {
+                // A failure left the next chunk's block under way: once it is recorded, the rollback unblocks it too.
+                try {
+                    next.await();
+                } catch (IOException e) {
+                    log.warn("event=block_failed_after_failure error=\"{}\"", e.getMessage());
                 }
             }
-            long t2 = System.nanoTime();
-            journal.writeAll(dumped);
-            long t3 = System.nanoTime();
-            List<HandoffRequest> requests = new ArrayList<>(dumped.size());
-            for (Carried c : dumped) {
-                TcpRepair.detach(c.socket); // in CLOSE no timer runs while the host holds the connection
-                crashIf(CrashPoint.AFTER_DUMP);
-                requests.add(new HandoffRequest(domain, c.dump));
-            }
-            long t4 = System.nanoTime();
-            List<CompletableFuture<Message>> sent = session.requestAll(requests); // one write per chunk
-            for (int k = 0; k < dumped.size(); k++) {
-                replies.put(dumped.get(k), sent.get(k));
-            }
-            long t5 = System.nanoTime();
-            log.debug("event=chunk_sent connections={} block_us={} dump_us={} journal_us={} detach_us={} send_us={}",
-                    dumped.size(), (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000, (t4 - t3) / 1000, (t5 - t4) / 1000);
         }
+    }
+
+    private static List<Carried> chunk(List<Carried> batch, int from) {
+        return batch.subList(from, Math.min(batch.size(), from + DUMP_CHUNK));
+    }
+
+    private static List<FlowKey> flows(List<Carried> chunk) {
+        return chunk.stream().map(c -> c.flow).toList();
     }
 
     private void freezeAll(Set<FreezeUnit> units) throws IOException {

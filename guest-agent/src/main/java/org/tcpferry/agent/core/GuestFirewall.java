@@ -62,12 +62,48 @@ public final class GuestFirewall implements Closeable {
     }
 
     public void block(Collection<FlowKey> flows) throws IOException {
+        startBlocking(flows).await();
+    }
+
+    /**
+     * Starts blocking {@code flows} and returns at once: the agent dumps one chunk while the
+     * transaction that blocks the next runs on the nftables thread (each costs a few ms on a busy
+     * machine). The flows count as blocked once {@link Blocking#await} returns; every started
+     * block must be awaited, also when the caller fails, or an unblock would skip its flows.
+     */
+    public Blocking startBlocking(Collection<FlowKey> flows) {
         List<FlowKey> fresh = flows.stream().filter(f -> !blocked.contains(f)).toList();
-        if (!fresh.isEmpty()) {
-            StringBuilder script = new StringBuilder("add table inet " + TABLE + "\n");
-            elements(script, "add", fresh);
-            run("block " + Nftables.describe(fresh), script.toString());
-            blocked.addAll(fresh);
+        if (fresh.isEmpty()) {
+            return new Blocking(fresh, null, 0);
+        }
+        StringBuilder script = new StringBuilder("add table inet " + TABLE + "\n");
+        elements(script, "add", fresh);
+        return new Blocking(fresh, nft.submit("block " + Nftables.describe(fresh), script.toString()),
+                script.chars().filter(ch -> ch == '\n').count());
+    }
+
+    /** A block under way. */
+    public final class Blocking {
+        private final List<FlowKey> flows;
+        private final long lines;
+        private Nftables.Pending pending;
+
+        private Blocking(List<FlowKey> flows, Nftables.Pending pending, long lines) {
+            this.flows = flows;
+            this.pending = pending;
+            this.lines = lines;
+        }
+
+        /** Waits until the flows are blocked (or the transaction failed: then none of them is). */
+        public void await() throws IOException {
+            if (pending == null) {
+                return; // nothing to block, or awaited already
+            }
+            Nftables.Pending running = pending;
+            pending = null;
+            running.await();
+            blocked.addAll(flows);
+            log.debug("event=nft lines={}", lines);
         }
     }
 
