@@ -51,8 +51,10 @@ stage_jars() { # module dir
 launcher() { # file libdir main
     cat > "$1" <<LAUNCHER
 #!/bin/sh
-# Installed by the tcpferry package. TCPFERRY_JAVA_OPTS adds JVM options.
-exec java \${TCPFERRY_JAVA_OPTS:-} -cp "$2/*" $3 "\$@"
+# Installed by the tcpferry package. TCPFERRY_JAVA_OPTS adds JVM options (after the defaults, so
+# it can override them). C1 only: the work is system calls in bursts, and C2 compiling during a
+# burst took a third of its CPU (docs/benchmarks.md).
+exec java -XX:TieredStopAtLevel=1 \${TCPFERRY_JAVA_OPTS:-} -cp "$2/*" $3 "\$@"
 LAUNCHER
     chmod 0755 "$1"
 }

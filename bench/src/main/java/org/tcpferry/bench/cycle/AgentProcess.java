@@ -64,7 +64,9 @@ final class AgentProcess implements AutoCloseable {
         } else {
             // What bin/tcpferry-agent runs, from run-cycle-bench's snapshot of the class path: a module
             // rebuilt elsewhere during a run would otherwise break the agent mid-run.
-            command.addAll(List.of(System.getProperty("java.home") + "/bin/java", "-Dlogback.configurationFile=" + logback));
+            // The JVM option bin/tcpferry-agent gives (C1 only: see the launcher).
+            command.addAll(List.of(System.getProperty("java.home") + "/bin/java", "-XX:TieredStopAtLevel=1",
+                    "-Dlogback.configurationFile=" + logback));
             command.addAll(List.of(System.getProperty("cycle.agentJavaOpts", "").split(" ")).stream().filter(o -> !o.isBlank()).toList());
             command.addAll(List.of("-cp", classPath, "org.tcpferry.agent.cli.AgentMain"));
         }
