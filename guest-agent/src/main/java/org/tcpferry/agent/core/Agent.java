@@ -112,6 +112,8 @@ public final class Agent implements Closeable {
     private volatile Runnable fault;
     private volatile boolean killAtCrash;
     private volatile boolean dead;
+    /** The last unblock started and not awaited yet (work thread only); see {@link #letGo}. */
+    private GuestFirewall.Change unblocking;
     /** The configured domain, or the one the host named in its Hello. */
     private volatile String domain;
 
@@ -448,7 +450,7 @@ public final class Agent implements Closeable {
      */
     private void dumpAndSend(Session session, List<Carried> batch, OwnerPidfds pidfds,
             Map<Carried, CompletableFuture<Message>> replies) throws IOException {
-        GuestFirewall.Blocking next = batch.isEmpty() ? null : firewall.startBlocking(flows(chunk(batch, 0)));
+        GuestFirewall.Change next = batch.isEmpty() ? null : firewall.startBlocking(flows(chunk(batch, 0)));
         try {
             for (int from = 0; from < batch.size(); from += DUMP_CHUNK) {
                 List<Carried> chunk = chunk(batch, from);
@@ -795,6 +797,7 @@ public final class Agent implements Closeable {
         Set<FreezeUnit> needed = new HashSet<>();
         carried.values().stream().filter(c -> !c.phase.settled()).forEach(c -> needed.addAll(c.freezeUnits));
         letGo(done, frozen.stream().filter(unit -> !needed.contains(unit)).toList());
+        awaitUnblocking();
         if (carried.isEmpty()) {
             firewall.remove();
             journal.clear();
@@ -806,7 +809,15 @@ public final class Agent implements Closeable {
      * (units no unsettled connection needs), reports them and forgets them.
      */
     private void letGo(List<Carried> done, List<FreezeUnit> thawable) throws IOException {
-        firewall.unblock(done.stream().filter(c -> c.phase != Phase.FAILED || c.dump != null).map(c -> c.flow).toList());
+        // The unblock runs on the firewall's thread while the agent goes on (conforming the next
+        // connections of a reclaim); it is awaited before the next change, before owners are
+        // thawed (a thawed owner must find its flows open) and when the operation settles.
+        awaitUnblocking();
+        unblocking = firewall.startUnblocking(
+                done.stream().filter(c -> c.phase != Phase.FAILED || c.dump != null).map(c -> c.flow).toList());
+        if (thawable.stream().anyMatch(frozen::contains)) {
+            awaitUnblocking();
+        }
         boolean thawed = false;
         for (FreezeUnit unit : thawable) {
             if (frozen.contains(unit)) {
@@ -837,6 +848,14 @@ public final class Agent implements Closeable {
         }
         journal.forgetAll(done.stream().map(c -> c.flow).toList());
         done.forEach(c -> carried.remove(c.flow));
+    }
+
+    private void awaitUnblocking() throws IOException {
+        if (unblocking != null) {
+            GuestFirewall.Change change = unblocking;
+            unblocking = null;
+            change.await();
+        }
     }
 
     private static CarriedReport report(Carried c) {

@@ -68,53 +68,57 @@ public final class GuestFirewall implements Closeable {
     /**
      * Starts blocking {@code flows} and returns at once: the agent dumps one chunk while the
      * transaction that blocks the next runs on the nftables thread (each costs a few ms on a busy
-     * machine). The flows count as blocked once {@link Blocking#await} returns; every started
-     * block must be awaited, also when the caller fails, or an unblock would skip its flows.
+     * machine). The flows count as blocked once {@link Change#await} returns; every change started
+     * must be awaited, also when the caller fails, or a later unblock would skip its flows.
      */
-    public Blocking startBlocking(Collection<FlowKey> flows) {
+    public Change startBlocking(Collection<FlowKey> flows) {
         List<FlowKey> fresh = flows.stream().filter(f -> !blocked.contains(f)).toList();
-        if (fresh.isEmpty()) {
-            return new Blocking(fresh, null, 0);
-        }
-        StringBuilder script = new StringBuilder("add table inet " + TABLE + "\n");
-        elements(script, "add", fresh);
-        return new Blocking(fresh, nft.submit("block " + Nftables.describe(fresh), script.toString()),
-                script.chars().filter(ch -> ch == '\n').count());
-    }
-
-    /** A block under way. */
-    public final class Blocking {
-        private final List<FlowKey> flows;
-        private final long lines;
-        private Nftables.Pending pending;
-
-        private Blocking(List<FlowKey> flows, Nftables.Pending pending, long lines) {
-            this.flows = flows;
-            this.pending = pending;
-            this.lines = lines;
-        }
-
-        /** Waits until the flows are blocked (or the transaction failed: then none of them is). */
-        public void await() throws IOException {
-            if (pending == null) {
-                return; // nothing to block, or awaited already
-            }
-            Nftables.Pending running = pending;
-            pending = null;
-            running.await();
-            blocked.addAll(flows);
-            log.debug("event=nft lines={}", lines);
-        }
+        return start("block", "add table inet " + TABLE + "\n", fresh, () -> blocked.addAll(fresh));
     }
 
     /** Unblocks {@code flows}; those not blocked are ignored. */
     public void unblock(Collection<FlowKey> flows) throws IOException {
+        startUnblocking(flows).await();
+    }
+
+    /** Starts unblocking {@code flows} (those not blocked are ignored), as {@link #startBlocking} does. */
+    public Change startUnblocking(Collection<FlowKey> flows) {
         List<FlowKey> present = flows.stream().filter(blocked::contains).toList();
-        if (!present.isEmpty()) {
-            StringBuilder script = new StringBuilder();
-            elements(script, "delete", present);
-            run("unblock " + Nftables.describe(present), script.toString());
-            present.forEach(blocked::remove);
+        return start("unblock", "", present, () -> present.forEach(blocked::remove));
+    }
+
+    private Change start(String verb, String preamble, List<FlowKey> flows, Runnable applied) {
+        if (flows.isEmpty()) {
+            return new Change(null, 0, applied);
+        }
+        StringBuilder script = new StringBuilder(preamble);
+        elements(script, verb.equals("block") ? "add" : "delete", flows);
+        long lines = script.chars().filter(ch -> ch == '\n').count();
+        return new Change(nft.submit(verb + " " + Nftables.describe(flows), script.toString()), lines, applied);
+    }
+
+    /** A change of the sets under way. */
+    public final class Change {
+        private Nftables.Pending pending;
+        private final long lines;
+        private final Runnable applied;
+
+        private Change(Nftables.Pending pending, long lines, Runnable applied) {
+            this.pending = pending;
+            this.lines = lines;
+            this.applied = applied;
+        }
+
+        /** Waits until the change is applied (or failed: then none of it is); returns at once the second time. */
+        public void await() throws IOException {
+            if (pending == null) {
+                return;
+            }
+            Nftables.Pending running = pending;
+            pending = null;
+            running.await();
+            applied.run();
+            log.debug("event=nft lines={}", lines);
         }
     }
 
