@@ -51,6 +51,22 @@ class FlowSteeringTest {
                 ruleset = host.exec("nft", "list", "table", "bridge", "tcpferry").stdout();
                 assertThat(ruleset).doesNotContain("10.9.0.1").doesNotContain("fd09::1");
 
+                // With the MAC unchanged a steer adds only the elements; the rules stay as they are.
+                steering.steer("brx", List.of(v4));
+                ruleset = host.exec("nft", "list", "table", "bridge", "tcpferry").stdout();
+                assertThat(ruleset).contains("02:77:00:00:10:02").contains("10.9.0.1 . 40000 . 10.9.0.2 . 5000")
+                        .contains("meta pkttype set host");
+                // Tables removed behind the daemon's back (nft flush ruleset, a firewall reload): the next
+                // steer writes them again, with the flow steered before as well as the new one.
+                host.exec("nft", "delete", "table", "bridge", "tcpferry");
+                steering.steer("brx", List.of(v6));
+                ruleset = host.exec("nft", "list", "table", "bridge", "tcpferry").stdout();
+                assertThat(ruleset).contains("02:77:00:00:10:02").contains("fd09::1 . 40001 . fd09::2 . 5001")
+                        .contains("10.9.0.1 . 40000 . 10.9.0.2 . 5000").contains("meta pkttype set host");
+                steering.unsteer("brx", List.of(v4, v6));
+                assertThat(host.exec("nft", "list", "table", "bridge", "tcpferry").stdout()).doesNotContain("10.9.0.1")
+                        .doesNotContain("fd09::1");
+
                 List<FlowKey> thousand = new ArrayList<>();
                 for (int i = 0; i < 1000; i++) {
                     thousand.add(new FlowKey(new InetSocketAddress("10.9.0.2", 10000 + i), new InetSocketAddress("10.9.0.1", 443)));
