@@ -113,6 +113,11 @@ public final class Nftables implements Closeable {
             this.result = result;
         }
 
+        /** True once the script ran (applied or failed): {@link #await} returns without waiting. */
+        public boolean isDone() {
+            return result.isDone();
+        }
+
         /** Waits until the script is applied: what nft printed, or its error. */
         public String await() throws IOException {
             return Nftables.this.await(result);

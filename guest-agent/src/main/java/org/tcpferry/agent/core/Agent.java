@@ -90,9 +90,9 @@ public final class Agent implements Closeable {
     /** ReleaseRequests out at a time in a reclaim (see {@link #reclaim}). */
     private static final int RELEASE_WINDOW = 64;
     /**
-     * In a reclaim, acknowledged connections are let go whenever the agent would wait for the
-     * next grant, and at least every this many grants (when grants come faster than the agent
-     * conforms, it never waits).
+     * In a reclaim, confirms go out and their answers are taken whenever the agent would wait for
+     * the next grant, and at least every this many grants (when grants come faster than the agent
+     * conforms, it never waits); acknowledged connections are then let go (see {@link LetGoQueue}).
      */
     private static final int LET_GO_EVERY = 16;
 
@@ -603,7 +603,7 @@ public final class Agent implements Closeable {
         // once none of their connections is still out), so a peer waits for its own connection,
         // not for the whole batch. Not before the Ack: without it the host holds the flow again,
         // and the conformed socket must stay silent until the next reclaim conforms it afresh.
-        FreezeRefs refs = new FreezeRefs(carried.values());
+        LetGoQueue letGoQueue = new LetGoQueue(new FreezeRefs(carried.values()));
         Map<Carried, CompletableFuture<Message>> confirms = new LinkedHashMap<>();
         // Confirms of the sockets conformed since the agent last waited go out together, in one
         // write, whenever it is about to wait or let connections go (a write each cost about 8 %
@@ -614,7 +614,7 @@ public final class Agent implements Closeable {
             Carried c = out.get(i);
             if (!grants.get(i).isDone() || i % LET_GO_EVERY == LET_GO_EVERY - 1) {
                 sendConfirms(session, conformed, confirms);
-                takeConfirms(confirms, refs, false);
+                takeConfirms(confirms, letGoQueue, false);
             }
             Message reply = await(grants.get(i), c);
             refillReleases(session, out, grants, i + 1);
@@ -648,7 +648,7 @@ public final class Agent implements Closeable {
             }
         }
         sendConfirms(session, conformed, confirms);
-        takeConfirms(confirms, refs, true);
+        takeConfirms(confirms, letGoQueue, true);
         int back = (int) out.stream().filter(c -> c.phase == Phase.CONFORMED).count();
         settle();
         if (orderId >= 0) {
@@ -698,7 +698,7 @@ public final class Agent implements Closeable {
      * Takes the confirm answers that have arrived, in order (with {@code all}, every answer,
      * waiting for each), and lets each acknowledged connection go; the others go back to the host.
      */
-    private void takeConfirms(Map<Carried, CompletableFuture<Message>> confirms, FreezeRefs refs, boolean all)
+    private void takeConfirms(Map<Carried, CompletableFuture<Message>> confirms, LetGoQueue letGoQueue, boolean all)
             throws IOException {
         List<Carried> confirmed = new ArrayList<>();
         var pending = confirms.entrySet().iterator();
@@ -708,8 +708,9 @@ public final class Agent implements Closeable {
                 if (!all) {
                     break;
                 }
-                letGoConfirmed(confirmed, refs); // before waiting for the next
+                letGoQueue.add(confirmed); // let go before waiting for the next, if the firewall is free
                 confirmed.clear();
+                letGoQueue.letGo(false);
             }
             Carried c = e.getKey();
             Message reply = await(e.getValue(), c);
@@ -726,12 +727,40 @@ public final class Agent implements Closeable {
                 backToHost(c, "confirm not acknowledged: " + describe(reply));
             }
         }
-        letGoConfirmed(confirmed, refs);
+        letGoQueue.add(confirmed);
+        letGoQueue.letGo(all);
     }
 
-    private void letGoConfirmed(List<Carried> confirmed, FreezeRefs refs) throws IOException {
-        if (!confirmed.isEmpty()) {
-            letGo(confirmed, refs.settled(confirmed));
+    /**
+     * Connections of a reclaim whose confirms the host acknowledged, waiting to be let go. They
+     * are let go together as soon as the firewall has applied the previous unblock: the groups
+     * grow when nftables is slow (fewer, larger transactions) and stay small when it is quick (a
+     * peer waits less), with at most one unblock under way.
+     */
+    private final class LetGoQueue {
+        private final FreezeRefs refs;
+        private final List<Carried> waiting = new ArrayList<>();
+        private final List<FreezeUnit> thawable = new ArrayList<>();
+
+        LetGoQueue(FreezeRefs refs) {
+            this.refs = refs;
+        }
+
+        void add(List<Carried> confirmed) {
+            waiting.addAll(confirmed);
+            thawable.addAll(refs.settled(confirmed));
+        }
+
+        /** Lets the waiting connections go if the previous unblock is done, or in any case with {@code now}. */
+        void letGo(boolean now) throws IOException {
+            if (waiting.isEmpty() || !now && unblocking != null && !unblocking.isDone()) {
+                return;
+            }
+            List<Carried> done = List.copyOf(waiting);
+            List<FreezeUnit> units = List.copyOf(thawable);
+            waiting.clear();
+            thawable.clear();
+            Agent.this.letGo(done, units);
         }
     }
 

@@ -109,6 +109,11 @@ public final class GuestFirewall implements Closeable {
             this.applied = applied;
         }
 
+        /** True once the transaction ran: {@link #await} will not wait. */
+        public boolean isDone() {
+            return pending == null || pending.isDone();
+        }
+
         /** Waits until the change is applied (or failed: then none of it is); returns at once the second time. */
         public void await() throws IOException {
             if (pending == null) {
