@@ -112,7 +112,7 @@ final class InetDiagCodec {
         long inode = Integer.toUnsignedLong(message.getInt(68));
         long cgroupId = cgroupId(message);
         return new TcpSocketInfo(state, new InetSocketAddress(local, localPort), new InetSocketAddress(remote, remotePort),
-                inode, uid, cgroupId);
+                inode, uid, cgroupId, family);
     }
 
     private static int bigEndianPort(ByteBuffer message, int offset) {

@@ -20,9 +20,11 @@ import org.tcpferry.sys.SockAddr;
  * @param uid      the owner's uid as seen from the querying user namespace
  * @param cgroupId the cgroup v2 id (the inode of the cgroup directory) of the socket's creator,
  *                 from {@code INET_DIAG_CGROUP_ID}; 0 if the kernel did not send it
+ * @param family   the socket's address family ({@code idiag_family}): AF_INET6 also for an IPv4
+ *                 flow through a mapped address, whose {@code local} and {@code remote} are IPv4
  */
 public record TcpSocketInfo(TcpState state, InetSocketAddress local, InetSocketAddress remote, long inode, int uid,
-        long cgroupId) {
+        long cgroupId, int family) {
 
     /** {@code 10.0.0.2:5000->10.0.0.1:40000}, in the same form as {@code ConnectionState.flow()}. */
     public String flow() {

@@ -41,37 +41,70 @@ public final class TcpRepair {
     /**
      * Reads the connection's complete state. The socket is left in repair mode: follow with
      * {@link #detach} (the guest), {@link #closeSilently} (the host's copy) or {@link #resume}
-     * (rollback, nothing changed).
+     * (rollback, nothing changed). The flow's addresses are read from the socket
+     * (getsockname, getpeername); a caller that knows them uses {@link #dump(NativeSocket,
+     * InetSocketAddress, InetSocketAddress)}, two calls fewer.
      *
      * @throws UnsupportedStateException if the state cannot be carried; the socket is unchanged
      */
     public static ConnectionState dump(NativeSocket socket) throws IOException {
-        TcpInfo before = TcpInfo.of(socket);
-        if (!before.state().carriable()) {
-            throw new UnsupportedStateException(socket.toString(), before.state());
-        }
+        TcpInfo info = carriableInfo(socket);
         InetSocketAddress local = socket.localAddress();
         InetSocketAddress remote = socket.remoteAddress();
         if (socket.flow() == null) {
             socket.describe(SockAddr.format(local) + "->" + SockAddr.format(remote));
         }
+        return dumpInRepairMode(socket, info, local, remote);
+    }
+
+    /**
+     * {@link #dump(NativeSocket)} of a socket whose flow the caller knows (the guest agent from
+     * sock_diag, the host from the state it restored the copy from): {@code local} and {@code
+     * remote} are recorded as given, in the form getsockname/getpeername report them (an
+     * IPv4-mapped address as IPv4, no IPv6 scope id). The caller guarantees that the socket
+     * carries exactly this flow; nothing here checks it.
+     *
+     * @throws UnsupportedStateException if the state cannot be carried; the socket is unchanged
+     */
+    public static ConnectionState dump(NativeSocket socket, InetSocketAddress local, InetSocketAddress remote)
+            throws IOException {
+        if (socket.flow() == null) {
+            socket.describe(SockAddr.format(local) + "->" + SockAddr.format(remote));
+        }
+        return dumpInRepairMode(socket, carriableInfo(socket), local, remote);
+    }
+
+    /**
+     * The state is read once, before repair mode, so that a refused socket is left exactly as it
+     * was: turning TCP_REPAIR on and off again is not neutral (it clears SO_REUSEADDR, and a
+     * LISTEN socket refuses it with EPERM instead of being reported as uncarriable). The value
+     * holds for the whole dump: with the flow blocked and the owner frozen no segment and no call
+     * can move the state; only a timer can (to CLOSE, on a timeout), and repair mode does not stop
+     * timers (kernel notes, item 6), so a second read in repair mode would not have ruled that
+     * out either. The window ends at {@link #detach}.
+     */
+    private static TcpInfo carriableInfo(NativeSocket socket) throws IOException {
+        TcpInfo info = TcpInfo.of(socket);
+        if (!info.state().carriable()) {
+            throw new UnsupportedStateException(socket.toString(), info.state());
+        }
+        return info;
+    }
+
+    private static ConnectionState dumpInRepairMode(NativeSocket socket, TcpInfo info, InetSocketAddress local,
+            InetSocketAddress remote) throws IOException {
         SocketOptions options = readOptions(socket);
-        socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+        enterRepairMode(socket);
         try {
-            return readRepairState(socket, local, remote, options);
+            return readRepairState(socket, info, local, remote, options);
         } catch (IOException | RuntimeException e) {
             resumeAfterFailure(socket, e);
             throw e;
         }
     }
 
-    private static ConnectionState readRepairState(NativeSocket socket, InetSocketAddress local,
+    private static ConnectionState readRepairState(NativeSocket socket, TcpInfo info, InetSocketAddress local,
             InetSocketAddress remote, SocketOptions options) throws IOException {
-        // Read again in repair mode: the state is frozen from here on.
-        TcpInfo info = TcpInfo.of(socket);
-        if (!info.state().carriable()) {
-            throw new UnsupportedStateException(socket.toString(), info.state());
-        }
         socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
         int writeSeq = socket.getInt(SockOpt.TCP_QUEUE_SEQ);
         int outq = socket.ioctlInt(LibC.SIOCOUTQ, "SIOCOUTQ");
@@ -86,7 +119,9 @@ public final class TcpRepair {
             throw new IllegalStateException("receive queue of " + socket + " holds " + received.length
                     + " bytes but SIOCINQ said " + inq + ": is the flow blocked?");
         }
-        socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+        // The receive queue stays selected: the reads below do not look at the selection, every
+        // later user of a queue (readUpTo, rebuild) selects one first, TCP_REPAIR on resets it
+        // and nothing looks at it outside repair mode.
 
         // The queue's sequence space counts our FIN when it is still unacknowledged, and the
         // FIN is always its last element: if anything is unsent, the FIN is among it.
@@ -110,9 +145,21 @@ public final class TcpRepair {
      * {@link #conformInPlace}.
      */
     public static void detach(NativeSocket socket) throws SyscallException {
-        socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+        enterRepairMode(socket); // outside repair mode the disconnect would send RST
         socket.disconnect();
         clearPendingError(socket);
+    }
+
+    /**
+     * Turns repair mode on, unless this socket object turned it on itself and has not turned it
+     * off since: after {@link #dump}, {@link #detach} and {@link #closeSilently} need no second
+     * call. A socket not known to be in repair mode (adopted, or repaired by someone else) always
+     * gets the call, so each of them stays safe on its own.
+     */
+    private static void enterRepairMode(NativeSocket socket) throws SyscallException {
+        if (!socket.knownInRepairMode()) {
+            socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+        }
     }
 
     /** Leaves repair mode without changing the connection: undoes a {@link #dump}. No window probe is sent. */
@@ -151,7 +198,7 @@ public final class TcpRepair {
 
     /** Closes the socket without FIN or RST, even with unread data: the peer sees nothing. */
     public static void closeSilently(NativeSocket socket) throws SyscallException {
-        socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+        enterRepairMode(socket); // outside repair mode the close would send FIN or RST
         socket.close();
     }
 
@@ -174,7 +221,7 @@ public final class TcpRepair {
             bind(socket, state.local(), false);
             try (NativeSocket finSender = state.state().finReceived()
                     ? FinInjector.openFor(socket, state, options.mark()) : null) {
-                rebuild(socket, state, finSender);
+                rebuild(socket, state, finSender, true);
             }
             return socket;
         } catch (IOException | RuntimeException e) {
@@ -204,11 +251,11 @@ public final class TcpRepair {
         // Checked before anything changes: a FIN sent from the wrong namespace would be lost.
         NativeSocket finSender = state.state().finReceived() ? FinInjector.openFor(socket, state, 0) : null;
         try {
-            socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+            enterRepairMode(socket);
             socket.disconnect();
             clearPendingError(socket);
             bind(socket, state.local(), true);
-            rebuild(socket, state, finSender);
+            rebuild(socket, state, finSender, false);
         } finally {
             if (finSender != null) {
                 finSender.close();
@@ -221,13 +268,20 @@ public final class TcpRepair {
      * Order matters: queue sequences can only be set in CLOSE; TCP_MAXSEG before connect sets
      * the MSS cache (otherwise 524-byte segments); options before any byte is queued; the window
      * after the queues; unsent bytes after repair mode, so that they go out as new data.
+     *
+     * <p>The receive queue is selected last and stays selected until its refill: the selection
+     * only matters to send, recv, TCP_QUEUE_SEQ and the transmission of queued bytes, and none
+     * of these happens in between (nothing is queued yet), so no TCP_NO_QUEUE and no second
+     * selection are needed there.
+     *
+     * @param freshSocket whether {@code socket} was created for this (its options are the defaults)
      */
-    private static void rebuild(NativeSocket socket, ConnectionState state, NativeSocket finSender) throws IOException {
-        socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
-        socket.setInt(SockOpt.TCP_QUEUE_SEQ, state.receiveQueueSeq());
+    private static void rebuild(NativeSocket socket, ConnectionState state, NativeSocket finSender,
+            boolean freshSocket) throws IOException {
         socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
         socket.setInt(SockOpt.TCP_QUEUE_SEQ, state.sendQueueSeq());
-        socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+        socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+        socket.setInt(SockOpt.TCP_QUEUE_SEQ, state.receiveQueueSeq());
         if (state.mssClamp() > 0) {
             socket.setInt(SockOpt.TCP_MAXSEG, Math.min(state.mssClamp(), MAX_SETTABLE_MSS));
         }
@@ -237,8 +291,11 @@ public final class TcpRepair {
             socket.setInt(SockOpt.TCP_TIMESTAMP, state.tsVal());
         }
         makeRoomForQueues(socket, state);
-        refill(socket, TCP_RECV_QUEUE, state.received());
-        refill(socket, TCP_SEND_QUEUE, state.unacked());
+        refill(socket, state.received()); // the receive queue is still selected
+        if (state.unacked().length > 0) {
+            socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+            refill(socket, state.unacked());
+        }
         socket.setInt(SockOpt.TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
         RepairWindow window = state.window();
         int restoredRcvNxt = state.rcvNxt() - (state.state().finReceived() ? 1 : 0);
@@ -257,7 +314,7 @@ public final class TcpRepair {
         // restored socket an RTT sample and the peer's current window.
         socket.setInt(SockOpt.TCP_REPAIR, LibC.TCP_REPAIR_OFF);
         writeUnsent(socket, state.unsent());
-        applyOptions(socket, state.options());
+        applyOptions(socket, state.options(), freshSocket);
         if (state.state().finSent()) {
             socket.shutdown(LibC.SHUT_WR);
         }
@@ -317,11 +374,7 @@ public final class TcpRepair {
     }
 
     /** Writes {@code bytes} into the selected queue in repair mode, in chunks the kernel accepts. */
-    private static void refill(NativeSocket socket, int queue, byte[] bytes) throws SyscallException {
-        if (bytes.length == 0) {
-            return;
-        }
-        socket.setInt(SockOpt.TCP_REPAIR_QUEUE, queue);
+    private static void refill(NativeSocket socket, byte[] bytes) throws SyscallException {
         int chunk = REFILL_CHUNK;
         int offset = 0;
         while (offset < bytes.length) {
@@ -354,6 +407,10 @@ public final class TcpRepair {
         }
     }
 
+    /**
+     * The buffer sizes are not read (recorded as 0, see {@link SocketOptions}): nothing applies
+     * them, and the two calls were a tenth of a dump.
+     */
     private static SocketOptions readOptions(NativeSocket socket) throws SyscallException {
         return new SocketOptions(
                 socket.getInt(SockOpt.TCP_NODELAY) != 0,
@@ -362,12 +419,23 @@ public final class TcpRepair {
                 socket.getInt(SockOpt.TCP_KEEPINTVL),
                 socket.getInt(SockOpt.TCP_KEEPCNT),
                 socket.getInt(SockOpt.TCP_USER_TIMEOUT),
-                socket.getInt(SockOpt.SO_RCVBUF),
-                socket.getInt(SockOpt.SO_SNDBUF));
+                0,
+                0);
     }
 
-    private static void applyOptions(NativeSocket socket, SocketOptions options) throws SyscallException {
-        socket.setInt(SockOpt.TCP_NODELAY, options.noDelay() ? 1 : 0);
+    /**
+     * On a fresh socket, nodelay off, user timeout 0 and keepalive off are what the kernel set at
+     * creation, so those three are written only when they differ. An existing socket (conform in
+     * place) gets every value: its current ones are not known. Keepalive idle, interval and count
+     * are always written: the dump reads the effective values, and a default one follows the
+     * namespace's sysctl, which may differ where the copy lives; a copy that does not carry the
+     * value would hand back its own namespace's value at the next dump.
+     */
+    private static void applyOptions(NativeSocket socket, SocketOptions options, boolean freshSocket)
+            throws SyscallException {
+        if (options.noDelay() || !freshSocket) {
+            socket.setInt(SockOpt.TCP_NODELAY, options.noDelay() ? 1 : 0);
+        }
         if (options.keepIdleSeconds() > 0) {
             socket.setInt(SockOpt.TCP_KEEPIDLE, options.keepIdleSeconds());
         }
@@ -377,8 +445,12 @@ public final class TcpRepair {
         if (options.keepCount() > 0) {
             socket.setInt(SockOpt.TCP_KEEPCNT, options.keepCount());
         }
-        socket.setInt(SockOpt.TCP_USER_TIMEOUT, options.userTimeoutMillis());
-        socket.setInt(SockOpt.SO_KEEPALIVE, options.keepAlive() ? 1 : 0);
+        if (options.userTimeoutMillis() != 0 || !freshSocket) {
+            socket.setInt(SockOpt.TCP_USER_TIMEOUT, options.userTimeoutMillis());
+        }
+        if (options.keepAlive() || !freshSocket) {
+            socket.setInt(SockOpt.SO_KEEPALIVE, options.keepAlive() ? 1 : 0);
+        }
     }
 
     /** Reads one queue in repair mode: asking one byte more than expected proves the length exact. */

@@ -19,6 +19,12 @@ public final class NativeSocket implements Closeable {
     private boolean closed;
     /** AF_INET or AF_INET6 once known; 0 until asked for an adopted descriptor. */
     private int family;
+    /**
+     * True from a successful TCP_REPAIR on through this object until it turns repair off: the
+     * socket is then known to be in repair mode, and the repair engine need not set it again.
+     * False also when unknown (an adopted descriptor may be in repair mode already).
+     */
+    private boolean repairOn;
 
     private NativeSocket(int fd, String flow, int family) {
         this.fd = fd;
@@ -44,6 +50,17 @@ public final class NativeSocket implements Closeable {
     /** Wraps a descriptor opened elsewhere (a pidfd_getfd duplicate, an inherited fd). */
     public static NativeSocket adopt(int fd, String flow) {
         return new NativeSocket(fd, flow, 0);
+    }
+
+    /**
+     * Wraps a descriptor opened elsewhere whose address family the caller already knows (sock_diag
+     * reports it), which saves the SO_DOMAIN read of the first bind or connect; 0 when unknown.
+     */
+    public static NativeSocket adopt(int fd, String flow, int family) {
+        if (family != 0 && family != LibC.AF_INET && family != LibC.AF_INET6) {
+            throw new IllegalArgumentException("an IP socket is AF_INET or AF_INET6, not " + familyName(family));
+        }
+        return new NativeSocket(fd, flow, family);
     }
 
     public int fd() {
@@ -137,6 +154,17 @@ public final class NativeSocket implements Closeable {
         if (LibC.setsockopt(fd, option.level, option.number, raw, 4) < 0) {
             throw fail("setsockopt", option.name() + ", " + value);
         }
+        if (option == SockOpt.TCP_REPAIR) {
+            repairOn = value == LibC.TCP_REPAIR_ON;
+        }
+    }
+
+    /**
+     * Whether TCP_REPAIR was last set on through this object (and not off since). Only a lower
+     * bound: false says nothing about a descriptor someone else put in repair mode.
+     */
+    public boolean knownInRepairMode() {
+        return repairOn && !closed;
     }
 
     /** getsockopt(2) of a struct; returns the bytes the kernel wrote (possibly fewer than asked). */

@@ -67,6 +67,21 @@ public final class SockAddr {
         return out;
     }
 
+    /**
+     * {@code address} as getsockname(2) and getpeername(2) report it through {@link #decode}: an
+     * IPv6 address without its scope id (sock_diag gives a link-local one its interface's).
+     */
+    public static InetSocketAddress unscoped(InetSocketAddress address) {
+        if (!(address.getAddress() instanceof Inet6Address ip) || ip.getScopeId() == 0 && ip.getScopedInterface() == null) {
+            return address;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(ip.getAddress()), address.getPort());
+        } catch (UnknownHostException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
     /** The {@code AF_UNSPEC} address that, given to connect(2), disconnects a socket. */
     public static byte[] unspecified() {
         return new byte[16];

@@ -43,7 +43,7 @@ class InetDiagCodecTest {
         TcpSocketInfo info = InetDiagCodec.decode(message);
         assertThat(info).isEqualTo(new TcpSocketInfo(TcpState.CLOSE_WAIT,
                 new InetSocketAddress(InetAddress.getByName("10.0.0.2"), 5000),
-                new InetSocketAddress(InetAddress.getByName("10.0.0.1"), 40000), 123456789L, 1000, 4242L));
+                new InetSocketAddress(InetAddress.getByName("10.0.0.1"), 40000), 123456789L, 1000, 4242L, LibC.AF_INET));
         assertThat(info.flow()).isEqualTo("10.0.0.2:5000->10.0.0.1:40000");
     }
 

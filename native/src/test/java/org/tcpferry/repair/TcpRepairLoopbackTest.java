@@ -65,7 +65,10 @@ class TcpRepairLoopbackTest {
         byte[] sentAfterHold = randomBytes(20_000, 4);
         sendAll(peer, sentAfterHold);
         Thread.sleep(50);
-        ConnectionState fin = TcpRepair.dump(copy);
+        // As the host does: the copy is dumped with the flow it was restored for.
+        ConnectionState fin = TcpRepair.dump(copy, state.local(), state.remote());
+        assertThat(fin.local()).isEqualTo(copy.localAddress());
+        assertThat(fin.remote()).isEqualTo(copy.remoteAddress());
         TcpRepair.closeSilently(copy);
         ConnectionState handBack = fin.withReceived(concat(copyRead, fin.received()));
         TcpRepair.conformInPlace(original, handBack);
@@ -150,6 +153,55 @@ class TcpRepairLoopbackTest {
                 listener.accept().close();
             }
         }
+    }
+
+    @Test
+    void refusedSocketKeepsItsAddressReuse() throws Exception {
+        // Entering and leaving repair mode clears SO_REUSEADDR: the state is checked before.
+        try (NativeSocket fresh = NativeSocket.tcp(LibC.AF_INET)) {
+            fresh.setInt(SockOpt.SO_REUSEADDR, 1);
+            assertThatThrownBy(() -> TcpRepair.dump(fresh, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1),
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 2)))
+                    .isInstanceOf(UnsupportedStateException.class);
+            assertThat(fresh.getInt(SockOpt.SO_REUSEADDR)).isEqualTo(1);
+            assertThat(fresh.getInt(SockOpt.TCP_REPAIR)).isZero();
+        }
+    }
+
+    @Test
+    void detachAfterAResumeStillDisconnectsSilently() throws Exception {
+        // The engine skips turning repair mode on only while this object knows it is on: after a
+        // resume it is off, and detach must turn it on again or its disconnect would send RST.
+        NativeSocket[] pair = pair("127.0.0.1");
+        ConnectionState state = TcpRepair.dump(pair[0]);
+        TcpRepair.resume(pair[0]);
+        assertThat(pair[0].knownInRepairMode()).isFalse();
+        TcpRepair.detach(pair[0]);
+        assertThat(pair[0].getInt(SockOpt.TCP_REPAIR)).isEqualTo(1);
+        Thread.sleep(50);
+        assertThat(pair[1].getInt(SockOpt.SO_ERROR)).isZero();
+        assertThat(TcpInfo.of(pair[1]).state()).isEqualTo(TcpState.ESTABLISHED);
+        TcpRepair.conformInPlace(pair[0], state);
+        sendAll(pair[1], "after".getBytes());
+        assertThat(readExactly(pair[0], 5, 2000)).isEqualTo("after".getBytes());
+        pair[0].close();
+        pair[1].close();
+    }
+
+    @Test
+    void adoptedDescriptorIsClosedSilently() throws Exception {
+        // A second object on the same descriptor does not know the first one's repair mode: it
+        // turns it on itself, so closing through it sends neither FIN nor RST.
+        NativeSocket[] pair = pair("127.0.0.1");
+        TcpRepair.dump(pair[0]);
+        TcpRepair.resume(pair[0]);
+        NativeSocket adopted = NativeSocket.adopt(pair[0].fd(), "adopted", LibC.AF_INET);
+        assertThat(adopted.knownInRepairMode()).isFalse();
+        TcpRepair.closeSilently(adopted);
+        Thread.sleep(50);
+        assertThat(pair[1].getInt(SockOpt.SO_ERROR)).isZero();
+        assertThat(TcpInfo.of(pair[1]).state()).isEqualTo(TcpState.ESTABLISHED);
+        pair[1].close();
     }
 
     @Test

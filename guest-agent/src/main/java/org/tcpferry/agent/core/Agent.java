@@ -62,6 +62,7 @@ import org.tcpferry.repair.TcpRepair;
 import org.tcpferry.repair.UnsupportedStateException;
 import org.tcpferry.sys.NativeSocket;
 import org.tcpferry.sys.Pidfd;
+import org.tcpferry.sys.SockAddr;
 import org.tcpferry.sys.SyscallException;
 
 /**
@@ -367,6 +368,7 @@ public final class Agent implements Closeable {
             SocketOwner first = candidate.owners().get(0);
             Carried c = new Carried(new FlowKey(candidate.socket().local(), candidate.socket().remote()), first.pid(),
                     first.fd(), candidate.socket().inode(), own);
+            c.family = candidate.socket().family();
             batch.add(c);
             units.addAll(own);
         }
@@ -520,14 +522,16 @@ public final class Agent implements Closeable {
      */
     private boolean dump(Carried c, OwnerPidfds pidfds) throws IOException {
         try {
-            c.socket = NativeSocket.adopt(pidfds.duplicate(c.ownerPid, c.ownerFd), c.flow.toString());
+            c.socket = NativeSocket.adopt(pidfds.duplicate(c.ownerPid, c.ownerFd), c.flow.toString(), c.family);
         } catch (SyscallException e) {
             fail(c, "cannot reach the owner's descriptor: " + e.getMessage());
             return false;
         }
         ConnectionState dump;
         try {
-            dump = TcpRepair.dump(c.socket);
+            // The flow is known from sock_diag: no getsockname/getpeername. The dump records the
+            // addresses as those calls report them, without a link-local scope id.
+            dump = TcpRepair.dump(c.socket, SockAddr.unscoped(c.flow.local()), SockAddr.unscoped(c.flow.remote()));
         } catch (UnsupportedStateException e) {
             c.error = e.getMessage();
             c.phase = Phase.ROLLED_BACK; // nothing changed

@@ -19,6 +19,8 @@ public final class Carried {
     final long inode;
     final List<FreezeUnit> freezeUnits;
     volatile Phase phase = Phase.SELECTED;
+    /** The socket's address family as sock_diag reported it; 0 when unknown (read from the journal). */
+    int family;
     NativeSocket socket;
     ConnectionState dump;
     /** {@code dump} as ConnectionStateCodec encodes it, kept from the size check for the journal; null if not known. */

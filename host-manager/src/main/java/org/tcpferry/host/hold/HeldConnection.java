@@ -156,7 +156,7 @@ public final class HeldConnection {
         FlowKey flow = new FlowKey(copy.localAddress(), copy.remoteAddress());
         copy.describe(flow.toString());
         boolean released = copy.getInt(SockOpt.TCP_REPAIR) != 0;
-        ConnectionState dumped = released ? TcpRepair.dump(copy) : null;
+        ConnectionState dumped = released ? TcpRepair.dump(copy, flow.local(), flow.remote()) : null;
         int readUpTo = released ? dumped.receiveQueueSeq() : TcpRepair.readUpTo(copy);
         long consumed = Integer.toUnsignedLong(readUpTo - record.spoolStartSeq());
         Path file = Path.of(record.spoolFile());
@@ -325,7 +325,7 @@ public final class HeldConnection {
             closeCopy();
             return null;
         }
-        dumped = TcpRepair.dump(copy);
+        dumped = TcpRepair.dump(copy, flow.local(), flow.remote()); // the copy was restored for this flow
         closeCopy();
         CrashPoint.AFTER_RELEASE_DUMP.reached();
         byte[] spooled = spool.readAll();
