@@ -164,6 +164,8 @@ public final class LibC {
     public static native int epoll_ctl(int epfd, int op, int fd, byte[] event);
     public static native int epoll_wait(int epfd, byte[] events, int maxevents, int timeoutMillis);
     public static native int close(int fd);
+    /** {@code statbuf} of at least 144 bytes (struct stat on x86-64 and aarch64); st_ino is at byte 8 on both. */
+    public static native int fstat(int fd, byte[] statbuf);
     public static native long sendmsg(int fd, com.sun.jna.Pointer msghdr, int flags);
     public static native long recvmsg(int fd, com.sun.jna.Pointer msghdr, int flags);
     public static native int fcntl(int fd, int cmd, int arg);

@@ -140,6 +140,19 @@ public final class NativeSocket implements Closeable {
         return SockAddr.decode(sa, len[0]);
     }
 
+    /** The socket's inode, as sock_diag and /proc/PID/fd name it (fstat's st_ino). */
+    public long inode() throws SyscallException {
+        byte[] stat = new byte[256];
+        if (LibC.fstat(fd, stat) < 0) {
+            throw fail("fstat", "");
+        }
+        long inode = 0;
+        for (int k = 15; k >= 8; k--) { // st_ino, little-endian at byte 8 on x86-64 and aarch64
+            inode = inode << 8 | (stat[k] & 0xff);
+        }
+        return inode;
+    }
+
     public int getInt(SockOpt option) throws SyscallException {
         byte[] value = new byte[4];
         int[] len = {4};

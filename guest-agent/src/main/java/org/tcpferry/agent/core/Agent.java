@@ -523,6 +523,17 @@ public final class Agent implements Closeable {
     private boolean dump(Carried c, OwnerPidfds pidfds) throws IOException {
         try {
             c.socket = NativeSocket.adopt(pidfds.duplicate(c.ownerPid, c.ownerFd), c.flow.toString(), c.family);
+            if (c.socket.inode() != c.inode) {
+                // The owner closed the selected socket and reused its descriptor before it was frozen:
+                // the duplicate is of another socket, which must not be dumped under this flow.
+                c.socket.close(); // our duplicate only
+                c.socket = null;
+                c.error = "fd " + c.ownerFd + " of process " + c.ownerPid + " no longer holds the selected socket";
+                c.phase = Phase.ROLLED_BACK; // nothing was done to it
+                log.warn("event=not_carried flow={} why=\"{}\"", c.flow, c.error);
+                journal.write(c);
+                return false;
+            }
         } catch (SyscallException e) {
             fail(c, "cannot reach the owner's descriptor: " + e.getMessage());
             return false;
