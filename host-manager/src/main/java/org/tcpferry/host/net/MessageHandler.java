@@ -1,6 +1,5 @@
 package org.tcpferry.host.net;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +45,7 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
     /** For a link this host opened to another host: completed once our Hello is answered; else null. */
     private final CompletableFuture<Conversation> ready;
     private boolean helloSeen;
+    private ChannelWriter writer;
     private Conversation conversation;
 
     MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener) {
@@ -64,7 +64,8 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        conversation = new Conversation(ctx.channel(), opener);
+        writer = new ChannelWriter(ctx.channel());
+        conversation = new Conversation(ctx.channel(), writer, opener);
         log.info("event=channel_open role={} domain={} remote={} opener={}", role, domain, ctx.channel().remoteAddress(),
                 opener ? "host" : "remote");
         if (role == Role.AGENT) {
@@ -120,9 +121,11 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
         boolean close = closeAfter;
         reply.whenComplete((out, error) -> {
             Message sent = error == null ? out : new ErrorReply(ErrorCode.INTERNAL, String.valueOf(error.getMessage()));
-            if (ctx.channel().isActive()) {
-                ctx.channel().writeAndFlush(new Envelope(envelope.requestId(), sent))
-                        .addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            Envelope answer = new Envelope(envelope.requestId(), sent);
+            if (close) {
+                writer.replyThenClose(answer);
+            } else {
+                writer.reply(answer);
             }
         });
     }
