@@ -44,27 +44,25 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
     private final boolean opener;
     /** For a link this host opened to another host: completed once our Hello is answered; else null. */
     private final CompletableFuture<Conversation> ready;
+    /** Everything this host sends on the channel goes through it, so that it keeps its order. */
+    private final ChannelWriter writer;
     private boolean helloSeen;
-    private ChannelWriter writer;
     private Conversation conversation;
 
-    MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener) {
-        this(role, manager, endpoints, domain, opener, null);
-    }
-
+    /** @param writer the channel's writer, shared with its {@link FrameCodec} */
     MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener,
-            CompletableFuture<Conversation> ready) {
+            CompletableFuture<Conversation> ready, ChannelWriter writer) {
         this.role = role;
         this.manager = manager;
         this.endpoints = endpoints;
         this.domain = domain;
         this.opener = opener;
         this.ready = ready;
+        this.writer = writer;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        writer = new ChannelWriter(ctx.channel());
         conversation = new Conversation(ctx.channel(), writer, opener);
         log.info("event=channel_open role={} domain={} remote={} opener={}", role, domain, ctx.channel().remoteAddress(),
                 opener ? "host" : "remote");

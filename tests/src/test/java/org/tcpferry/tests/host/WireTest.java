@@ -81,6 +81,17 @@ class WireTest {
                     assertThat(((ErrorReply) error).code()).isEqualTo(ErrorCode.MALFORMED);
                     assertThat(confused.read()).as("channel closed after a bad frame").isNull();
                 }
+                // Hello and garbage in one write: the Hello is answered before the error, then the channel closes.
+                try (AgentWire hasty = new AgentWire(channel)) {
+                    ByteArrayOutputStream both = new ByteArrayOutputStream();
+                    FrameStreams.write(both, MessageCodec.encode(1, new Hello(Hello.AGENT, "guest", HostTestBed.DOMAIN)));
+                    both.write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    hasty.sendRaw(both.toByteArray());
+                    assertThat(hasty.read()).isInstanceOf(HelloReply.class);
+                    assertThat(hasty.read()).isInstanceOfSatisfying(ErrorReply.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED));
+                    assertThat(hasty.read()).as("channel closed after a bad frame").isNull();
+                }
                 // Requests before Hello, sent together: the first is answered UNEXPECTED and the channel
                 // closes after that reply, so the second gets none.
                 try (AgentWire early = new AgentWire(channel)) {
