@@ -24,12 +24,17 @@ import org.tcpferry.protocol.StatusReply;
  */
 final class Conversation {
     private final Channel channel;
+    private final ChannelWriter writer;
     private final AtomicInteger nextId;
     private final Map<Integer, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
 
-    /** @param opener whether this host opened the connection */
-    Conversation(Channel channel, boolean opener) {
+    /**
+     * @param writer sends on {@code channel}; shared with the replies, so all the host sends keeps its order
+     * @param opener whether this host opened the connection
+     */
+    Conversation(Channel channel, ChannelWriter writer, boolean opener) {
         this.channel = channel;
+        this.writer = writer;
         this.nextId = new AtomicInteger(opener ? 1 : 2);
     }
 
@@ -43,11 +48,7 @@ final class Conversation {
         int id = nextId.getAndAdd(2);
         CompletableFuture<Message> reply = new CompletableFuture<>();
         pending.put(id, reply);
-        channel.writeAndFlush(new Envelope(id, request)).addListener(f -> {
-            if (!f.isSuccess()) {
-                failed(id, f.cause());
-            }
-        });
+        writer.request(new Envelope(id, request), cause -> failed(id, cause));
         return reply;
     }
 

@@ -271,8 +271,9 @@ public final class Endpoints implements Closeable {
                 if (role == Role.CONTROL) {
                     ch.pipeline().addLast(new RootOnly());
                 }
-                ch.pipeline().addLast(new FrameCodec(Frames.DEFAULT_MAX_PAYLOAD, endpoint));
-                ch.pipeline().addLast(new MessageHandler(role, manager, Endpoints.this, domain, opener, ready));
+                ChannelWriter writer = new ChannelWriter(ch);
+                ch.pipeline().addLast(new FrameCodec(Frames.DEFAULT_MAX_PAYLOAD, endpoint, writer));
+                ch.pipeline().addLast(new MessageHandler(role, manager, Endpoints.this, domain, opener, ready, writer));
             }
         };
     }

@@ -1,7 +1,6 @@
 package org.tcpferry.host.net;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageCodec;
 import java.nio.ByteBuffer;
@@ -24,11 +23,14 @@ final class FrameCodec extends ByteToMessageCodec<Envelope> {
 
     private final FrameDecoder decoder;
     private final String endpoint;
+    private final ChannelWriter writer;
     private boolean failed;
 
-    FrameCodec(int maxPayload, String endpoint) {
+    /** @param writer the channel's writer: the error reply goes out after the replies queued before it */
+    FrameCodec(int maxPayload, String endpoint, ChannelWriter writer) {
         this.decoder = new FrameDecoder(maxPayload);
         this.endpoint = endpoint;
+        this.writer = writer;
     }
 
     @Override
@@ -57,8 +59,7 @@ final class FrameCodec extends ByteToMessageCodec<Envelope> {
             in.skipBytes(in.readableBytes());
             log.warn("event=bad_frame endpoint={} remote={} code={} error=\"{}\"", endpoint, ctx.channel().remoteAddress(),
                     e.code(), e.getMessage());
-            // Through the channel, not ctx: ctx.write would start after this codec and skip its encoder.
-            ctx.channel().writeAndFlush(new Envelope(requestId, e.toErrorReply())).addListener(ChannelFutureListener.CLOSE);
+            writer.replyThenClose(new Envelope(requestId, e.toErrorReply()));
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.tcpferry.host.net;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import java.util.concurrent.CompletableFuture;
@@ -45,26 +44,26 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
     private final boolean opener;
     /** For a link this host opened to another host: completed once our Hello is answered; else null. */
     private final CompletableFuture<Conversation> ready;
+    /** Everything this host sends on the channel goes through it, so that it keeps its order. */
+    private final ChannelWriter writer;
     private boolean helloSeen;
     private Conversation conversation;
 
-    MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener) {
-        this(role, manager, endpoints, domain, opener, null);
-    }
-
+    /** @param writer the channel's writer, shared with its {@link FrameCodec} */
     MessageHandler(Role role, HostManager manager, Endpoints endpoints, String domain, boolean opener,
-            CompletableFuture<Conversation> ready) {
+            CompletableFuture<Conversation> ready, ChannelWriter writer) {
         this.role = role;
         this.manager = manager;
         this.endpoints = endpoints;
         this.domain = domain;
         this.opener = opener;
         this.ready = ready;
+        this.writer = writer;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        conversation = new Conversation(ctx.channel(), opener);
+        conversation = new Conversation(ctx.channel(), writer, opener);
         log.info("event=channel_open role={} domain={} remote={} opener={}", role, domain, ctx.channel().remoteAddress(),
                 opener ? "host" : "remote");
         if (role == Role.AGENT) {
@@ -120,9 +119,11 @@ final class MessageHandler extends SimpleChannelInboundHandler<Envelope> {
         boolean close = closeAfter;
         reply.whenComplete((out, error) -> {
             Message sent = error == null ? out : new ErrorReply(ErrorCode.INTERNAL, String.valueOf(error.getMessage()));
-            if (ctx.channel().isActive()) {
-                ctx.channel().writeAndFlush(new Envelope(envelope.requestId(), sent))
-                        .addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            Envelope answer = new Envelope(envelope.requestId(), sent);
+            if (close) {
+                writer.replyThenClose(answer);
+            } else {
+                writer.reply(answer);
             }
         });
     }

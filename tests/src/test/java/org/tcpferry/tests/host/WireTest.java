@@ -81,6 +81,35 @@ class WireTest {
                     assertThat(((ErrorReply) error).code()).isEqualTo(ErrorCode.MALFORMED);
                     assertThat(confused.read()).as("channel closed after a bad frame").isNull();
                 }
+                // Hello and garbage in one write: the Hello is answered before the error, then the channel closes.
+                try (AgentWire hasty = new AgentWire(channel)) {
+                    ByteArrayOutputStream both = new ByteArrayOutputStream();
+                    FrameStreams.write(both, MessageCodec.encode(1, new Hello(Hello.AGENT, "guest", HostTestBed.DOMAIN)));
+                    both.write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    hasty.sendRaw(both.toByteArray());
+                    assertThat(hasty.read()).isInstanceOf(HelloReply.class);
+                    assertThat(hasty.read()).isInstanceOfSatisfying(ErrorReply.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED));
+                    assertThat(hasty.read()).as("channel closed after a bad frame").isNull();
+                }
+                // Requests before Hello, sent together: the first is answered UNEXPECTED and the channel
+                // closes after that reply, so the second gets none.
+                try (AgentWire early = new AgentWire(channel)) {
+                    ByteArrayOutputStream both = new ByteArrayOutputStream();
+                    FrameStreams.write(both, MessageCodec.encode(1, new StatusRequest()));
+                    FrameStreams.write(both, MessageCodec.encode(3, new StatusRequest()));
+                    early.sendRaw(both.toByteArray());
+                    Message error = early.read();
+                    assertThat(error).isInstanceOfSatisfying(ErrorReply.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNEXPECTED));
+                    assertThat(early.read()).as("channel closed after the reply to a request before Hello").isNull();
+                }
+                // A first Hello for another role is refused, and the channel closes after the refusal.
+                try (AgentWire stranger = new AgentWire(channel)) {
+                    assertThat(stranger.ask(new Hello(Hello.CONTROL, "stranger", "")))
+                            .isInstanceOfSatisfying(ErrorReply.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.REFUSED));
+                    assertThat(stranger.read()).as("channel closed after a refused Hello").isNull();
+                }
                 // A release whose requester vanishes before confirming: the copy holds again.
                 try (AgentWire vanishing = new AgentWire(channel)) {
                     vanishing.ask(new Hello(Hello.AGENT, "guest", HostTestBed.DOMAIN));
