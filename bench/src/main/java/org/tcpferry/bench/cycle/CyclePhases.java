@@ -60,7 +60,7 @@ final class CyclePhases {
      *       flows let go so far. Neither side logs between the host's dumps and the agent's
      *       conforms, so from outside they are one phase;</li>
      *   <li>unblock: to the guest firewall's next {@code nft} event (the last connections' flows);</li>
-     *   <li>thaw: to the agent's next {@code carried} report (settle thaws, then reports).</li>
+     *   <li>thaw: to the agent's next {@code thawed} (debug) event (owners thawed, the unit list journaled).</li>
      * </ul>
      */
     static Map<String, Double> reclaim(long t0, List<LogCapture.Event> events) {
@@ -69,7 +69,7 @@ final class CyclePhases {
         long unsteered = first(events, e -> e.is("unsteer_batch"), t0).nanos();
         long lastReleased = last(events, e -> e.is("hold_state") && "RELEASED".equals(e.field("state")), t0, done).nanos();
         long unblocked = first(events, e -> e.is("nft") && e.logger().endsWith("GuestFirewall"), lastReleased).nanos();
-        long thawed = first(events, e -> e.is("carried"), unblocked).nanos();
+        long thawed = first(events, e -> e.is("thawed"), unblocked).nanos();
         return cut(RECLAIM, t0, releasing, unsteered, lastReleased, unblocked, thawed);
     }
 

@@ -89,7 +89,7 @@ public final class Agent implements Closeable {
      */
     private static final int DUMP_CHUNK = 128;
     /** ReleaseRequests out at a time in a reclaim (see {@link #reclaim}). */
-    private static final int RELEASE_WINDOW = 64;
+    private static final int RELEASE_WINDOW = 256;
     /**
      * In a reclaim, confirms go out and their answers are taken whenever the agent would wait for
      * the next grant, and at least every this many grants (when grants come faster than the agent
@@ -410,7 +410,7 @@ public final class Agent implements Closeable {
                 c.handedOffAtNanos = System.nanoTime();
                 c.phase = Phase.HANDED_OFF;
                 accepted.add(c);
-                log.debug("event=handed_off flow={} phase={}", c.flow, c.phase); // handoff_done sums them up
+                log.trace("event=handed_off flow={} phase={}", c.flow, c.phase); // handoff_done sums them up
             } else if (unanswered(reply)) {
                 // The host may have taken it and its answer was lost with the channel: restoring from
                 // the dump could race a live copy, so the host is asked (now, or when one reconnects
@@ -872,14 +872,16 @@ public final class Agent implements Closeable {
         }
         if (thawed) {
             journal.writeFrozen(List.copyOf(frozen));
+            log.debug("event=thawed frozen_left={}", frozen.size());
         }
         for (Carried c : done) {
             CarriedReport report = report(c);
             reports.add(report);
-            // Per connection at debug when all went well (reclaim_done and the order's answer sum
-            // them up: a line each cost the agent about 9 % of a 10,000-connection cycle); with a note at info.
+            // Per connection at trace when all went well (reclaim_done and the order's answer sum
+            // them up: a line each cost the agent about 9 % of a 10,000-connection cycle, and still
+            // a few % at debug, which the benchmark turns on); with a note at info.
             if (c.error == null) {
-                log.debug("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={}", report.flow(),
+                log.trace("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={}", report.flow(),
                         report.phase(), report.bytesFromPeer(), report.bytesToPeer(), report.heldMillis());
             } else {
                 log.info("event=carried flow={} phase={} bytes_from_peer={} bytes_to_peer={} held_ms={} note=\"{}\"",

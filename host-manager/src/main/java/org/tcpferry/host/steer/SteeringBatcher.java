@@ -28,6 +28,14 @@ public final class SteeringBatcher implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(SteeringBatcher.class);
     /** Flows per nftables transaction: about 1-2 ms of nft work each here. */
     static final int MAX_FLOWS = 128;
+    /**
+     * How long a steer waits for more steers before its transaction starts. Steers come one per
+     * copy, as the copy loop restores a chunk of handoffs (tens of µs apart): without the wait the
+     * first of a chunk went alone and the rest trickled into many small transactions, each with
+     * the same fixed cost (at 10,000 handoffs nft used 43 µs of CPU per flow). Unsteers do not
+     * wait: the peer is stalled from its flow's unsteer on, and they come in bursts anyway.
+     */
+    static final long STEER_LINGER_NANOS = 1_000_000;
 
     private final FlowSteering steering;
     private final BlockingQueue<Request> pending = new LinkedBlockingQueue<>();
@@ -71,6 +79,9 @@ public final class SteeringBatcher implements Closeable {
                 Request first = pending.take();
                 batch.add(first);
                 pending.drainTo(batch);
+                if (first.steer) {
+                    lingerForSteers(batch);
+                }
             } catch (InterruptedException e) {
                 if (!running) {
                     break;
@@ -95,6 +106,27 @@ public final class SteeringBatcher implements Closeable {
         Request left;
         while ((left = pending.poll()) != null) {
             left.done.completeExceptionally(new IllegalStateException("steering is stopped"));
+        }
+    }
+
+    /** Adds the requests that come within {@link #STEER_LINGER_NANOS}, until a transaction's worth of flows. */
+    private void lingerForSteers(List<Request> batch) {
+        long deadline = System.nanoTime() + STEER_LINGER_NANOS;
+        int flows = batch.stream().mapToInt(r -> r.flows.size()).sum();
+        while (flows < MAX_FLOWS) {
+            Request more;
+            try {
+                more = pending.poll(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException stopping) {
+                // close(): apply what was taken; the flag ends the loop at its next take()
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (more == null) {
+                return;
+            }
+            batch.add(more);
+            flows += more.flows.size();
         }
     }
 
