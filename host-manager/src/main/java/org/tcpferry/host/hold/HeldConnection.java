@@ -123,7 +123,9 @@ public final class HeldConnection {
     }
 
     private void keepCopy() {
-        keeper.keep(flow, record(), copy.fd());
+        if (keeper != CopyKeeper.NONE) { // no record to build without a keeper (one per restore and re-keep)
+            keeper.keep(flow, record(), copy.fd());
+        }
     }
 
     /**
