@@ -26,7 +26,8 @@ final class CyclePhases {
      *   <li>block flow: to the guest firewall's next {@code nft} event (the flow block);</li>
      *   <li>dump+copy live: to the last {@code copy_restored}. The agent sends each request right
      *       after its dump, so the host restores copies while the agent dumps the rest; the agent's
-     *       own share is reported apart ({@value #AGENT_DUMP}, its {@code dump_send_ms}, ms resolution);</li>
+     *       own share is reported apart ({@value #AGENT_DUMP}, its {@code dump_send_ms}: without its
+     *       waits for the firewall and the host's answers; ms resolution);</li>
      *   <li>steer: to the last {@code holding} (the copy is steered);</li>
      *   <li>accept: to {@code handoff_done} (HANDED_OFF journaled, HandoffComplete, settle).</li>
      * </ul>
