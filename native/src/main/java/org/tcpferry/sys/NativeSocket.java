@@ -25,11 +25,21 @@ public final class NativeSocket implements Closeable {
      * False also when unknown (an adopted descriptor may be in repair mode already).
      */
     private boolean repairOn;
+    /** Opened elsewhere: an application's socket, whose SO_REUSEADDR repair mode must not change. */
+    private final boolean adopted;
+    /**
+     * SO_REUSEADDR as it was before this object turned repair mode on, -1 when not known. Repair
+     * mode overrides the option and turning it off clears it (the kernel sets sk_reuse to 2, then
+     * 0): an application's socket that had it set would lose it, and a later bind of its port
+     * by the application could then fail with EADDRINUSE. It is set again when repair mode ends.
+     */
+    private int reuseAddressBeforeRepair = -1;
 
-    private NativeSocket(int fd, String flow, int family) {
+    private NativeSocket(int fd, String flow, int family, boolean adopted) {
         this.fd = fd;
         this.flow = flow;
         this.family = family;
+        this.adopted = adopted;
     }
 
     /** socket(2) with SOCK_CLOEXEC, so that no child process inherits a held connection. */
@@ -39,7 +49,7 @@ public final class NativeSocket implements Closeable {
             throw SyscallException.of("socket(" + familyName(family) + ", type " + type + ", protocol " + protocol + ")",
                     Native.getLastError());
         }
-        return new NativeSocket(fd, null, family);
+        return new NativeSocket(fd, null, family, false);
     }
 
     /** A blocking TCP socket of {@code family} ({@link LibC#AF_INET} or {@link LibC#AF_INET6}). */
@@ -49,7 +59,7 @@ public final class NativeSocket implements Closeable {
 
     /** Wraps a descriptor opened elsewhere (a pidfd_getfd duplicate, an inherited fd). */
     public static NativeSocket adopt(int fd, String flow) {
-        return new NativeSocket(fd, flow, 0);
+        return new NativeSocket(fd, flow, 0, true);
     }
 
     /**
@@ -60,7 +70,7 @@ public final class NativeSocket implements Closeable {
         if (family != 0 && family != LibC.AF_INET && family != LibC.AF_INET6) {
             throw new IllegalArgumentException("an IP socket is AF_INET or AF_INET6, not " + familyName(family));
         }
-        return new NativeSocket(fd, flow, family);
+        return new NativeSocket(fd, flow, family, true);
     }
 
     public int fd() {
@@ -119,7 +129,7 @@ public final class NativeSocket implements Closeable {
         if (child < 0) {
             throw fail("accept4", "SOCK_CLOEXEC");
         }
-        return new NativeSocket(child, null, family);
+        return new NativeSocket(child, null, family, false);
     }
 
     public InetSocketAddress localAddress() throws SyscallException {
@@ -163,12 +173,23 @@ public final class NativeSocket implements Closeable {
     }
 
     public void setInt(SockOpt option, int value) throws SyscallException {
+        boolean repairStarts = option == SockOpt.TCP_REPAIR && value == LibC.TCP_REPAIR_ON && !repairOn;
+        if (repairStarts && adopted && reuseAddressBeforeRepair < 0) {
+            reuseAddressBeforeRepair = getInt(SockOpt.SO_REUSEADDR);
+        }
         byte[] raw = {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)};
         if (LibC.setsockopt(fd, option.level, option.number, raw, 4) < 0) {
             throw fail("setsockopt", option.name() + ", " + value);
         }
         if (option == SockOpt.TCP_REPAIR) {
             repairOn = value == LibC.TCP_REPAIR_ON;
+            if (!repairOn && reuseAddressBeforeRepair >= 0) {
+                int before = reuseAddressBeforeRepair;
+                reuseAddressBeforeRepair = -1;
+                if (before == 1) {
+                    setInt(SockOpt.SO_REUSEADDR, 1);
+                }
+            }
         }
     }
 

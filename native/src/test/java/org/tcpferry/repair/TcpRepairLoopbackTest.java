@@ -189,6 +189,29 @@ class TcpRepairLoopbackTest {
     }
 
     @Test
+    void anApplicationsAddressReuseSurvivesDumpAndConformAndResume() throws Exception {
+        // Repair mode clears SO_REUSEADDR when it ends; the agent works on an adopted duplicate of
+        // the application's socket, which must keep the option (a server binding its port again
+        // would otherwise get EADDRINUSE while the carried connection lives).
+        NativeSocket[] pair = pair("127.0.0.1");
+        pair[0].setInt(SockOpt.SO_REUSEADDR, 1);
+        NativeSocket agentsCopy = NativeSocket.adopt(LibC.fcntl(pair[0].fd(), 1030 /* F_DUPFD_CLOEXEC */, 0), "adopted",
+                LibC.AF_INET);
+        ConnectionState state = TcpRepair.dump(agentsCopy);
+        TcpRepair.detach(agentsCopy);
+        TcpRepair.conformInPlace(agentsCopy, state);
+        assertThat(pair[0].getInt(SockOpt.SO_REUSEADDR)).as("after dump, detach, conform").isEqualTo(1);
+        TcpRepair.dump(agentsCopy);
+        TcpRepair.resume(agentsCopy);
+        assertThat(pair[0].getInt(SockOpt.SO_REUSEADDR)).as("after dump, resume").isEqualTo(1);
+        sendAll(pair[1], "still".getBytes());
+        assertThat(readExactly(pair[0], 5, 2000)).isEqualTo("still".getBytes());
+        agentsCopy.close();
+        pair[0].close();
+        pair[1].close();
+    }
+
+    @Test
     void adoptedDescriptorIsClosedSilently() throws Exception {
         // A second object on the same descriptor does not know the first one's repair mode: it
         // turns it on itself, so closing through it sends neither FIN nor RST.
