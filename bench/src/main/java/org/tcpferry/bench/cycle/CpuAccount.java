@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -72,10 +71,5 @@ final class CpuAccount {
             }
         });
         return used;
-    }
-
-    /** The roles in a stable order for the report. */
-    List<String> roles() {
-        return List.copyOf(roles.keySet());
     }
 }

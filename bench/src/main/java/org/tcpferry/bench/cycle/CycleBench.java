@@ -123,12 +123,12 @@ public final class CycleBench {
                 if (c == 0 && Boolean.getBoolean("cycle.trace")) {
                     trace(capture, t0);
                 }
+                double handoffMillis = (handedOff.nanos() - t0) / 1e6;
                 if (warmUp) {
-                    result.coldHandoffMillis = (handedOff.nanos() - t0) / 1e6;
+                    result.coldHandoffMillis = handoffMillis;
                 } else {
-                    result.samples.addAll(CyclePhases.handoff(t0, capture.since(t0)));
-                    result.samples.add("handoff total", (handedOff.nanos() - t0) / 1e6);
-                    CpuAccount.seconds(cpuAtHandoff, cpuHandedOff).forEach((k, v) -> result.cpu.add("handoff|" + k, v));
+                    record(result, "handoff", CyclePhases.handoff(t0, capture.since(t0)), handoffMillis, cpuAtHandoff,
+                            cpuHandedOff);
                 }
                 if (c == measured) {
                     capture.clear(); // the captured events are the benchmark's memory, not the host's
@@ -152,12 +152,12 @@ public final class CycleBench {
                 if (c == 0 && Boolean.getBoolean("cycle.trace")) {
                     countEvents(capture, t1);
                 }
+                double reclaimMillis = (back.nanos() - t1) / 1e6;
                 if (warmUp) {
-                    result.coldReclaimMillis = (back.nanos() - t1) / 1e6;
+                    result.coldReclaimMillis = reclaimMillis;
                 } else {
-                    result.samples.addAll(CyclePhases.reclaim(t1, capture.since(t1)));
-                    result.samples.add("reclaim total", (back.nanos() - t1) / 1e6);
-                    CpuAccount.seconds(cpuAtReclaim, cpuReclaimed).forEach((k, v) -> result.cpu.add("reclaim|" + k, v));
+                    record(result, "reclaim", CyclePhases.reclaim(t1, capture.since(t1)), reclaimMillis, cpuAtReclaim,
+                            cpuReclaimed);
                     marks.add(new long[] {t0, handedOff.nanos(), t1, back.nanos()});
                 }
                 capture.clear();
@@ -181,6 +181,14 @@ public final class CycleBench {
         System.err.printf("N=%d: floor ...%n", n);
         result.floor = FloorProbe.measure(n, Math.max(2, Math.min(cycles, 20_000 / Math.max(1, n))));
         return result;
+    }
+
+    /** One measured handoff or reclaim: its phases, its total ("handoff total") and the CPU used ("handoff|..."). */
+    private static void record(SizeResult result, String step, Map<String, Double> phases, double totalMillis,
+            Map<String, Long> cpuFrom, Map<String, Long> cpuTo) {
+        result.samples.addAll(phases);
+        result.samples.add(step + " total", totalMillis);
+        CpuAccount.seconds(cpuFrom, cpuTo).forEach((key, seconds) -> result.cpu.add(step + "|" + key, seconds));
     }
 
     /** -Dcycle.trace=true: how many of each event the first reclaim logged, and when the first and last came. */

@@ -145,28 +145,27 @@ public final class FlowSteering implements Closeable {
             }
         }
         String mac = bridgeMac(bridge);
-        if (mac.equals(macInRules.get(bridge))) {
-            if (fresh.isEmpty()) {
-                return;
-            }
-            try {
-                nft.apply("steer " + Nftables.describe(fresh) + " on " + bridge, elementsScript(bridge, fresh));
-                steered.addAll(fresh);
-                log.debug("event=steered netns={} bridge={} flows={}", shell, bridge, fresh.size());
-                return;
-            } catch (IOException e) {
-                // The tables were removed behind our back (nft flush ruleset, a firewall reload): build
-                // them again as a restart does, with every flow held here and the new ones.
-                log.warn("event=steering_rebuilt netns={} bridge={} why=\"{}\"", shell, bridge, e.getMessage());
-                Map<String, Set<FlowKey>> all = new HashMap<>();
-                steeredByBridge.forEach((b, held) -> all.put(b, new HashSet<>(held)));
-                all.computeIfAbsent(bridge, b -> new HashSet<>()).addAll(fresh);
-                macInRules.clear();
-                rebuildKeeping(all);
-                return;
-            }
+        boolean rulesCurrent = mac.equals(macInRules.get(bridge));
+        if (rulesCurrent && fresh.isEmpty()) {
+            return;
         }
-        nft.apply("steer " + Nftables.describe(fresh) + " on " + bridge, steerScript(bridge, mac, fresh));
+        String script = rulesCurrent ? elementsScript(bridge, fresh) : steerScript(bridge, mac, fresh);
+        try {
+            nft.apply("steer " + Nftables.describe(fresh) + " on " + bridge, script);
+        } catch (IOException e) {
+            if (!rulesCurrent) {
+                throw e;
+            }
+            // The tables were removed behind our back (nft flush ruleset, a firewall reload): build
+            // them again as a restart does, with every flow held here and the new ones.
+            log.warn("event=steering_rebuilt netns={} bridge={} why=\"{}\"", shell, bridge, e.getMessage());
+            Map<String, Set<FlowKey>> all = new HashMap<>();
+            steeredByBridge.forEach((b, held) -> all.put(b, new HashSet<>(held)));
+            all.computeIfAbsent(bridge, b -> new HashSet<>()).addAll(fresh);
+            macInRules.clear();
+            rebuildKeeping(all);
+            return;
+        }
         macInRules.put(bridge, mac);
         steered.addAll(fresh);
         log.debug("event=steered netns={} bridge={} flows={}", shell, bridge, fresh.size());

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tcpferry.protocol.FlowKey;
@@ -116,7 +117,7 @@ public final class SteeringBatcher implements Closeable {
         while (flows < MAX_FLOWS) {
             Request more;
             try {
-                more = pending.poll(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                more = pending.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
             } catch (InterruptedException stopping) {
                 // close(): apply what was taken; the flag ends the loop at its next take()
                 Thread.currentThread().interrupt();
